@@ -1,0 +1,98 @@
+// Per-request state shared by the layers: identity, client, route and timings.
+// One object per request, created by the edge; fields are plain so V8 keeps one hidden class.
+import { randomUUID } from 'node:crypto';
+
+/** What routing decided, for the layers after it (proxy, cache key, logs). */
+export interface RouteMatch {
+  /** Index in the config's routes array, and a readable name for logs and `portico routes`. */
+  readonly index: number;
+  readonly name: string;
+  /** The matched path prefix, so a target can strip it. */
+  readonly prefix: string;
+}
+
+/** One `Server-Timing` entry (W3C Server Timing); dur < 0 means "passed, not timed". */
+export interface Timing {
+  name: string;
+  dur: number;
+}
+
+export class RequestContext {
+  /** Request id: from a trusted peer's X-Request-Id, else made here. */
+  id: string;
+  readonly startedAt: number;
+  clientAddress: string;
+  clientPort: number;
+  scheme: 'http' | 'https';
+  /** The authority the client asked for (Host, lowercased, without port). */
+  host: string;
+  route: RouteMatch | null = null;
+  /** Address of the server that answered (nginx's $upstream_addr), set by the proxy. */
+  upstreamAddress: string | null = null;
+  readonly timings: Timing[] = [];
+  private controller: AbortController | null = null;
+  private closed = false;
+
+  constructor(clientAddress: string, clientPort: number, scheme: 'http' | 'https', host: string, id?: string) {
+    this.id = id ?? newRequestId();
+    this.startedAt = performance.now();
+    this.clientAddress = clientAddress;
+    this.clientPort = clientPort;
+    this.scheme = scheme;
+    this.host = host;
+  }
+
+  /** Aborted when the client goes away before the response is done. Made on first use only. */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.closed) this.controller.abort(new Error('client closed the connection'));
+    }
+    return this.controller.signal;
+  }
+
+  /** Called by the edge when the client connection closes early. */
+  abort(): void {
+    this.closed = true;
+    this.controller?.abort(new Error('client closed the connection'));
+  }
+
+  get aborted(): boolean {
+    return this.closed;
+  }
+
+  /** Opens a timing entry in journey order; returns the slot to pass to `endTiming`. */
+  startTiming(name: string): number {
+    return this.timings.push({ name, dur: performance.now() }) - 1;
+  }
+
+  endTiming(slot: number): void {
+    const t = this.timings[slot];
+    t.dur = performance.now() - t.dur;
+  }
+
+  /** An entry without a duration, e.g. `route`. */
+  mark(name: string): void {
+    this.timings.push({ name, dur: -1 });
+  }
+}
+
+/** `Server-Timing` value: `edge;dur=0.3, route, proxy;dur=2.1`. */
+export function formatServerTiming(timings: readonly Timing[]): string {
+  let out = '';
+  for (let i = 0; i < timings.length; i++) {
+    const t = timings[i];
+    if (i > 0) out += ', ';
+    out += t.dur < 0 ? t.name : `${t.name};dur=${t.dur.toFixed(1)}`;
+  }
+  return out;
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+/** A request id we accept from a trusted peer: visible ASCII, bounded, so it is safe in logs and headers. */
+export function isAcceptableRequestId(value: string | undefined): value is string {
+  return value !== undefined && value.length > 0 && value.length <= 200 && /^[\x21-\x7e]+$/.test(value);
+}
