@@ -39,8 +39,9 @@ export interface PoolConfig {
 export interface AppConfig {
   /** Module path, relative to the config file: `export default { fetch }` or `export default (req, res) => …`. */
   module: string;
+  /** Worker processes: a number, or 'auto' for one per core (os.availableParallelism()); default 1. */
   workers?: number | 'auto';
-  /** Per-worker in-flight limit. */
+  /** Per-worker in-flight limit; default 64. */
   concurrency?: number;
 }
 
@@ -72,13 +73,23 @@ interface RouteBase {
   stripPrefix?: boolean;
 }
 
-export type RouteConfig = RouteBase & (
-  | { upstream: string }
-  | { app: string }
-  | { static: string | StaticTarget }
-  | { redirect: string | RedirectTarget }
-  | { respond: RespondTarget }
-);
+/** Where a route sends requests; a route has exactly one of these. */
+export interface RouteTargets {
+  /** Pool name (a key of `pools`). */
+  upstream: string;
+  /** App name (a key of `apps`). */
+  app: string;
+  /** Directory (relative to the config file), or the object form. */
+  static: string | StaticTarget;
+  /** Target path or URL (301), or the object form; `$request_uri` stands for the request's path and query. */
+  redirect: string | RedirectTarget;
+  respond: RespondTarget;
+}
+
+/** Exactly one key of T: the others are `never`, so the editor flags a second target too. */
+type OneOf<T> = { [K in keyof T]: Pick<T, K> & { [O in Exclude<keyof T, K>]?: never } }[keyof T];
+
+export type RouteConfig = RouteBase & OneOf<RouteTargets>;
 
 export interface PorticoConfig {
   listeners?: ListenerConfig[];

@@ -21,6 +21,10 @@ export class RequestContext {
   /** Request id: from a trusted peer's X-Request-Id, else made here. */
   id: string;
   readonly startedAt: number;
+  /** The socket's peer, and whether it is a trusted proxy (its forwarded headers are believed). */
+  readonly peerAddress: string;
+  readonly peerTrusted: boolean;
+  /** The client as resolved from trusted forwarded headers; the peer otherwise. */
   clientAddress: string;
   clientPort: number;
   scheme: 'http' | 'https';
@@ -33,9 +37,11 @@ export class RequestContext {
   private controller: AbortController | null = null;
   private closed = false;
 
-  constructor(clientAddress: string, clientPort: number, scheme: 'http' | 'https', host: string, id?: string) {
+  constructor(peerAddress: string, peerTrusted: boolean, clientAddress: string, clientPort: number, scheme: 'http' | 'https', host: string, id?: string) {
     this.id = id ?? newRequestId();
     this.startedAt = performance.now();
+    this.peerAddress = peerAddress;
+    this.peerTrusted = peerTrusted;
     this.clientAddress = clientAddress;
     this.clientPort = clientPort;
     this.scheme = scheme;

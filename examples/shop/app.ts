@@ -1,0 +1,61 @@
+// The articles' shop: a small JSON API on the Portico framework. Run it behind the stack with
+// `npm start` (see portico.config.ts), or import it and call `app.request()` in a test.
+import { z } from 'zod';
+import { createApp, NotFoundError, validate, type App, type Middleware } from '../../src/framework/index.ts';
+import { ProductStore } from './products.ts';
+
+const ProductInput = z.object({
+  name: z.string().trim().min(1, 'name must not be empty'),
+  price: z.number().positive('price must be a positive number'),
+  tags: z.array(z.string()).optional(),
+});
+type ProductInput = z.infer<typeof ProductInput>;
+
+/** Says who answered; handy when the same path may come from the cache or the app. */
+const poweredBy: Middleware = async (c, next) => {
+  await next();
+  c.res!.headers.set('x-powered-by', 'Portico');
+};
+
+/** One line per request. No timings here: the stack's Server-Timing and access log own those. */
+function requestLogger(enabled: boolean): Middleware {
+  return async function logger(c, next) {
+    const res = await next();
+    if (enabled) console.log(`${c.req.method} ${c.path} ${res.status} ${c.requestId}`);
+  };
+}
+
+export interface ShopOptions {
+  store?: ProductStore;
+  dev?: boolean;
+  /** Request log lines on stdout; default: on, except under NODE_ENV=test. */
+  log?: boolean;
+}
+
+export function createShopApp(options: ShopOptions = {}): App {
+  const store = options.store ?? new ProductStore();
+  const app = createApp({ dev: options.dev });
+  app.use('poweredBy', poweredBy);
+  app.use(requestLogger(options.log ?? process.env.NODE_ENV !== 'test'));
+
+  app.group('/api', (api) => {
+    api.get('/health', (c) => c.json({ status: 'ok' }));
+
+    api.get('/products', (c) => c.json(store.list()));
+
+    api.get('/products/:id', (c) => {
+      const product = store.get(c.params.id);
+      if (product === undefined) throw new NotFoundError(`no product with id ${c.params.id}`, 'PRODUCT_NOT_FOUND');
+      return c.json(product);
+    });
+
+    api.post('/products', validate('json', ProductInput), (c) => {
+      const product = store.create(c.validated<ProductInput>('json'));
+      return c.json(product, 201, { location: `/api/products/${product.id}` });
+    });
+  });
+  return app;
+}
+
+const app = createShopApp();
+export default app;

@@ -1,0 +1,138 @@
+// Parsed parts → ResolvedConfig: defaults that depend on other fields or on where the config lives
+// (listener names, absolute paths, the admin socket in runtimeDir) and one shape per route target.
+// Only called when validation found no issue, so every part is present.
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseServerUrl } from './fields.ts';
+import type { Item, ParsedParts } from './parse.ts';
+import type { ParsedListener, ParsedPool, ParsedRoute } from './schema.ts';
+import type {
+  ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer,
+} from './resolved.ts';
+
+export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080 } as const;
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+
+export function runtimeDirOf(runtimeDir: string | undefined, baseDir: string): string {
+  return resolve(baseDir, runtimeDir ?? '.portico');
+}
+
+export function adminSocketOf(socket: string | undefined, runtimeDir: string, baseDir: string): string {
+  return socket === undefined ? join(runtimeDir, 'admin.sock') : resolve(baseDir, socket);
+}
+
+/** Unnamed listeners are `http`, `http-2`, `http-3` …, skipping names the user took. */
+export function listenerNames(listeners: readonly Item<ParsedListener>[]): string[] {
+  const taken = new Set(listeners.map(({ value }) => value.name).filter((n) => n !== undefined));
+  let next = 1;
+  const fresh = (): string => {
+    for (;;) {
+      const candidate = next === 1 ? 'http' : `http-${next}`;
+      next++;
+      if (!taken.has(candidate)) return candidate;
+    }
+  };
+  return listeners.map(({ value }) => value.name ?? fresh());
+}
+
+/** "/api/" and "/api" are the same prefix (matching is on segment boundaries). */
+export function normalisePath(path: string | undefined): string {
+  if (path === undefined || path === '/') return '/';
+  return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** Host names compare case-insensitively (RFC 9110 §4.2.3). */
+export function hostsOf(host: string | string[] | undefined): string[] {
+  if (host === undefined) return [];
+  return [...new Set((Array.isArray(host) ? host : [host]).map((h) => h.toLowerCase()))];
+}
+
+function resolveServerUrl(url: string, baseDir: string): ResolvedServer['address'] & { url: string } {
+  const address = parseServerUrl(url);
+  if (address === undefined) throw new Error(`unvalidated server url ${url}`);
+  if (address.kind === 'unix') {
+    const path = isAbsolute(address.path) ? address.path : resolve(baseDir, address.path);
+    return { kind: 'unix', path, url: `unix:${path}` };
+  }
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return { ...address, url: `http://${host}:${address.port}` };
+}
+
+function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedPool {
+  const servers = pool.servers.map((server): ResolvedServer => {
+    const { url, ...address } = resolveServerUrl(server.url, baseDir);
+    return { url, address, weight: server.weight };
+  });
+  return { name, servers, connections: pool.connections, connectTimeout: pool.connectTimeout, timeout: pool.timeout };
+}
+
+function routeName(route: ParsedRoute, hosts: string[], path: string): string {
+  const where = `${hosts.join(',')}${path}`;
+  if (route.upstream !== undefined) return `${where} → pool ${route.upstream}`;
+  if (route.app !== undefined) return `${where} → app ${route.app}`;
+  if (route.static !== undefined) return `${where} → static ${route.static.root}`;
+  if (route.redirect !== undefined) return `${where} → redirect ${route.redirect.status ?? 301} ${route.redirect.to}`;
+  return `${where} → respond ${route.respond?.status ?? 200}`;
+}
+
+function resolveRoute(index: number, route: ParsedRoute, baseDir: string): ResolvedRoute {
+  const hosts = hostsOf(route.host);
+  const path = normalisePath(route.path);
+  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix };
+  if (route.upstream !== undefined) return { ...base, kind: 'upstream', upstream: route.upstream };
+  if (route.app !== undefined) return { ...base, kind: 'app', app: route.app };
+  if (route.static !== undefined) {
+    const { root, index: file, cacheControl } = route.static;
+    const target = { root: resolve(baseDir, root), index: file ?? 'index.html' };
+    return { ...base, kind: 'static', static: cacheControl === undefined ? target : { ...target, cacheControl } };
+  }
+  if (route.redirect !== undefined) return { ...base, kind: 'redirect', redirect: { to: route.redirect.to, status: route.redirect.status ?? 301 } };
+  const respond = route.respond ?? {};
+  return { ...base, kind: 'respond', respond: { status: respond.status ?? 200, body: respond.body ?? '', headers: { ...respond.headers } } };
+}
+
+function resolveAdmin(parts: ParsedParts, runtimeDir: string, baseDir: string): ResolvedAdmin {
+  const admin = parts.admin ?? {};
+  const token = admin.token === undefined ? {} : { token: admin.token };
+  if (admin.port !== undefined) return { host: admin.host ?? DEFAULT_LISTEN_HOST, port: admin.port, ...token };
+  return { socket: adminSocketOf(admin.socket, runtimeDir, baseDir), ...token };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Parts are partial only where an issue was raised, and resolveConfig() runs only when there was none. */
+const whole = <T>(value: Partial<T>): T => value as T;
+
+export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConfig {
+  const runtimeDir = runtimeDirOf(parts.runtimeDir, baseDir);
+  const given = parts.listeners ?? [];
+  const names = listenerNames(given);
+  const listeners: ResolvedListener[] = parts.listeners === undefined
+    ? [{ ...DEFAULT_LISTENER }]
+    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port }));
+  const pools: Record<string, ResolvedPool> = {};
+  for (const [name, pool] of parts.pools.parsed) pools[name] = resolvePool(name, whole(pool), baseDir);
+  const apps: Record<string, ResolvedApp> = {};
+  for (const [name, partial] of parts.apps.parsed) {
+    const app = whole(partial);
+    const workers = app.workers === 'auto' ? availableParallelism() : app.workers;
+    apps[name] = { name, module: resolve(baseDir, app.module), workers, concurrency: app.concurrency };
+  }
+  return deepFreeze({
+    baseDir,
+    listeners,
+    admin: resolveAdmin(parts, runtimeDir, baseDir),
+    pools,
+    apps,
+    routes: parts.routes.map(({ index, value }) => resolveRoute(index, whole(value), baseDir)),
+    trustedProxies: [...(parts.trustedProxies ?? [])],
+    shutdownTimeout: parts.shutdownTimeout ?? 10_000,
+    runtimeDir,
+  });
+}

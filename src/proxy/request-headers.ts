@@ -1,0 +1,28 @@
+// What the proxy sends upstream: end-to-end fields only (RFC 9110 §7.6.1), plus the forwarded
+// facts the edge resolved. Client-sent X-Forwarded-* are kept only when the peer is trusted
+// (the edge decided the client address already), and we append the hop we saw.
+import type { RequestHeaders } from '../http/types.ts';
+import { HOP_BY_HOP, connectionOptions } from '../http/headers.ts';
+import type { RequestContext } from '../http/context.ts';
+
+/** Never forwarded besides hop-by-hop: `expect` is answered by the edge (RFC 9110 §10.1.1). */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect']);
+
+export function upstreamRequestHeaders(headers: RequestHeaders, ctx: RequestContext): Record<string, string> {
+  const peerTrusted = ctx.peerTrusted;
+  const listed = headers['connection'] === undefined ? null : connectionOptions(headers['connection']);
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    if (NOT_FORWARDED.has(name) || (listed !== null && listed.includes(name))) continue;
+    out[name] = headers[name];
+  }
+  const priorXff = peerTrusted ? headers['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = priorXff ? `${priorXff}, ${ctx.peerAddress}` : ctx.peerAddress;
+  if (!peerTrusted || out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = ctx.scheme;
+  if (!peerTrusted || out['x-forwarded-host'] === undefined) {
+    if (headers['host'] !== undefined) out['x-forwarded-host'] = headers['host'];
+  }
+  out['x-real-ip'] = ctx.clientAddress;
+  out['x-request-id'] = ctx.id;
+  return out;
+}

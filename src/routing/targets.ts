@@ -1,0 +1,68 @@
+// Builds each route's own handler, once per config snapshot: where a matched request ends up.
+import type { Handler } from '../http/types.ts';
+import type { ResolvedRoute } from '../config/resolved.ts';
+import type { UpstreamPool } from '../balancer/upstream-pool.ts';
+import { forwardHandler } from '../proxy/forward.ts';
+import { staticHandler } from '../static/serve-static.ts';
+
+export interface TargetDeps {
+  pool(name: string): UpstreamPool;
+  appPool(name: string): UpstreamPool;
+}
+
+/** One stage of a route's chain, for `portico middleware` and `portico routes`. */
+export interface StageInfo {
+  name: string;
+  describe: string;
+}
+
+export interface BuiltTarget {
+  handler: Handler;
+  stages: StageInfo[];
+}
+
+export function buildTarget(route: ResolvedRoute, deps: TargetDeps): BuiltTarget {
+  switch (route.kind) {
+    case 'upstream':
+      return {
+        handler: forwardHandler({ pool: deps.pool(route.upstream), stripPrefix: route.stripPrefix }),
+        stages: [{ name: 'proxy', describe: `forward to pool "${route.upstream}"${route.stripPrefix ? ` (strip ${route.path})` : ''}` }],
+      };
+    case 'app':
+      return {
+        handler: forwardHandler({ pool: deps.appPool(route.app), stripPrefix: route.stripPrefix }),
+        stages: [
+          { name: 'proxy', describe: `forward to app "${route.app}" workers over unix sockets` },
+          { name: 'app', describe: `app server worker running "${route.app}"` },
+        ],
+      };
+    case 'static':
+      return {
+        handler: staticHandler({ ...route.static, stripPrefix: route.stripPrefix }),
+        stages: [{ name: 'static', describe: `files from ${route.static.root}` }],
+      };
+    case 'redirect': {
+      const { to, status } = route.redirect;
+      return {
+        handler: (req) => ({ status, headers: { location: to.replace('$request_uri', req.target), 'content-length': '0' }, body: null }),
+        stages: [{ name: 'redirect', describe: `${status} to ${to}` }],
+      };
+    }
+    case 'respond': {
+      const { status, body, headers } = route.respond;
+      const h = { 'content-type': 'text/plain; charset=utf-8', ...lower(headers) };
+      // Each response gets its own headers object: the edge adds per-request fields to it.
+      return {
+        handler: () => ({ status, headers: { ...h }, body }),
+        stages: [{ name: 'respond', describe: `fixed ${status} response` }],
+      };
+    }
+  }
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in h) out[k.toLowerCase()] = h[k];
+  return out;
+}
+
