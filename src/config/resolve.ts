@@ -82,9 +82,16 @@ function resolveRoute(index: number, route: ParsedRoute, baseDir: string): Resol
   if (route.upstream !== undefined) return { ...base, kind: 'upstream', upstream: route.upstream };
   if (route.app !== undefined) return { ...base, kind: 'app', app: route.app };
   if (route.static !== undefined) {
-    const { root, index: file, cacheControl } = route.static;
-    const target = { root: resolve(baseDir, root), index: file ?? 'index.html' };
-    return { ...base, kind: 'static', static: cacheControl === undefined ? target : { ...target, cacheControl } };
+    const { root, index: file, cacheControl, fallback, precompressed, followSymlinks } = route.static;
+    const target = {
+      root: resolve(baseDir, root),
+      index: file ?? 'index.html',
+      precompressed: precompressed ?? true,
+      followSymlinks: followSymlinks ?? false,
+      ...(cacheControl === undefined ? {} : { cacheControl }),
+      ...(fallback === undefined ? {} : { fallback }),
+    };
+    return { ...base, kind: 'static', static: target };
   }
   if (route.redirect !== undefined) return { ...base, kind: 'redirect', redirect: { to: route.redirect.to, status: route.redirect.status ?? 301 } };
   const respond = route.respond ?? {};

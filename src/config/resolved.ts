@@ -69,7 +69,14 @@ export interface AppRoute extends ResolvedRouteBase {
 
 export interface StaticRoute extends ResolvedRouteBase {
   readonly kind: 'static';
-  readonly static: { readonly root: string; readonly index: string; readonly cacheControl?: string };
+  readonly static: {
+    readonly root: string;
+    readonly index: string;
+    readonly cacheControl?: string | readonly { readonly match: string; readonly value: string }[];
+    readonly fallback?: string;
+    readonly precompressed: boolean;
+    readonly followSymlinks: boolean;
+  };
 }
 
 export interface RedirectRoute extends ResolvedRouteBase {

@@ -61,7 +61,10 @@ const staticSchema = z.preprocess(
   strictObject({
     root: nonEmpty,
     index: nonEmpty.optional(),
-    cacheControl: oneLine.optional(),
+    cacheControl: z.union([oneLine, z.array(strictObject({ match: nonEmpty, value: oneLine }))]).optional(),
+    fallback: z.string().startsWith('/', { error: 'expected a path below the root starting with "/"' }).optional(),
+    precompressed: z.boolean().optional(),
+    followSymlinks: z.boolean().optional(),
   }),
 );
 

@@ -48,8 +48,14 @@ export interface AppConfig {
 export interface StaticTarget {
   root: string;
   index?: string;
-  /** Cache-Control for the files served. */
-  cacheControl?: string;
+  /** Cache-Control for the files served: one value, or rules by glob, first match wins (`*.css`, `/assets/**`). */
+  cacheControl?: string | { match: string; value: string }[];
+  /** try_files fallback below the root, e.g. `/index.html` for a single-page app. */
+  fallback?: string;
+  /** Serve precompressed `.br` / `.zst` / `.gz` siblings when the client accepts them (default true). */
+  precompressed?: boolean;
+  /** Follow symlinks that lead out of the root (default false). */
+  followSymlinks?: boolean;
 }
 
 export interface RedirectTarget {

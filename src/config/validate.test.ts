@@ -230,8 +230,8 @@ describe('validateConfig: the resolved config', () => {
       [5, 'redirect', '/moved → redirect 308 https://example.org$request_uri', [], '/moved', false],
       [6, 'respond', '/health → respond 204', [], '/health', false],
     ]);
-    assert.deepEqual(c.routes[2].kind === 'static' && c.routes[2].static, { root: join(dir, 'public'), index: 'index.html' });
-    assert.deepEqual(c.routes[3].kind === 'static' && c.routes[3].static, { root: join(dir, 'public'), index: 'README.html', cacheControl: 'public, max-age=60' });
+    assert.deepEqual(c.routes[2].kind === 'static' && c.routes[2].static, { root: join(dir, 'public'), index: 'index.html', precompressed: true, followSymlinks: false });
+    assert.deepEqual(c.routes[3].kind === 'static' && c.routes[3].static, { root: join(dir, 'public'), index: 'README.html', precompressed: true, followSymlinks: false, cacheControl: 'public, max-age=60' });
     assert.deepEqual(c.routes[4].kind === 'redirect' && c.routes[4].redirect, { to: '/new', status: 301 });
     assert.deepEqual(c.routes[6].kind === 'respond' && c.routes[6].respond, { status: 204, body: '', headers: { 'Cache-Control': 'no-store' } });
     assert.deepEqual(c.trustedProxies, ['10.0.0.0/8']);
