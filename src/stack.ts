@@ -12,6 +12,7 @@ import { RouteTable, type RouteEntry } from './routing/route-table.ts';
 import { routingHandler } from './routing/router-layer.ts';
 import { buildTarget, type StageInfo } from './routing/targets.ts';
 import { UpstreamPool } from './balancer/upstream-pool.ts';
+import { compressHandler } from './compress/compress.ts';
 import { startAppServer, type AppServer } from './appserver/index.ts';
 import type { Log } from './observability/logger.ts';
 import { accessLogLine } from './observability/access-log.ts';
@@ -174,6 +175,11 @@ export class Stack implements EdgeRuntime {
         pool: (name) => this.pool(name, config),
         appPool: (name) => this.appPool(name, config),
       });
+      if (route.compress !== null) {
+        // Outermost stage of the route, so whatever the target (or a cache) produced is encoded once.
+        built.handler = compressHandler(built.handler, route.compress);
+        built.stages.unshift({ name: 'compress', describe: `br/gzip by Accept-Encoding, ≥ ${route.compress.minSize} B` });
+      }
       entries.push({ index: route.index, name: route.name, hosts: route.hosts, path: route.path, target: built.handler });
       routes.push({ index: route.index, name: route.name, hosts: route.hosts, path: route.path, target: describeRoute(route), stages: built.stages });
     }

@@ -1,6 +1,7 @@
 // Parsed parts → ResolvedConfig: defaults that depend on other fields or on where the config lives
 // (listener names, absolute paths, the admin socket in runtimeDir) and one shape per route target.
 // Only called when validation found no issue, so every part is present.
+import { DEFAULT_COMPRESS } from '../compress/compress.ts';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseServerUrl } from './fields.ts';
@@ -78,7 +79,8 @@ function routeName(route: ParsedRoute, hosts: string[], path: string): string {
 function resolveRoute(index: number, route: ParsedRoute, baseDir: string): ResolvedRoute {
   const hosts = hostsOf(route.host);
   const path = normalisePath(route.path);
-  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix };
+  const compress = route.compress === undefined || route.compress === false ? null : { ...DEFAULT_COMPRESS, ...(route.compress === true ? {} : route.compress) };
+  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix, compress };
   if (route.upstream !== undefined) return { ...base, kind: 'upstream', upstream: route.upstream };
   if (route.app !== undefined) return { ...base, kind: 'app', app: route.app };
   if (route.static !== undefined) {

@@ -1,6 +1,7 @@
 // The config as the stack reads it: every default applied, every path absolute, durations in ms,
 // routes in one shape per target. validateConfig() returns it deep-frozen: a reload swaps in a new
 // snapshot instead of editing this one, so whoever holds the old one never sees it change.
+import type { CompressOptions } from '../compress/compress.ts';
 
 export interface ResolvedListener {
   readonly name: string;
@@ -53,6 +54,8 @@ interface ResolvedRouteBase {
   /** Path prefix: starts with "/", no trailing slash except for "/" itself. */
   readonly path: string;
   readonly stripPrefix: boolean;
+  /** null when the route does not compress. */
+  readonly compress: CompressOptions | null;
 }
 
 export interface UpstreamRoute extends ResolvedRouteBase {

@@ -94,6 +94,12 @@ const routeShape = {
   host: hostPatterns.optional(),
   path: routePath.optional(),
   stripPrefix: z.boolean().default(false),
+  compress: z.union([z.boolean(), strictObject({
+    minSize: z.int().min(0).optional(),
+    types: z.array(nonEmpty).min(1).optional(),
+    gzipLevel: z.int().min(1).max(9).optional(),
+    brotliQuality: z.int().min(0).max(11).optional(),
+  })]).optional(),
   upstream: nonEmpty.optional(),
   app: nonEmpty.optional(),
   static: staticSchema.optional(),

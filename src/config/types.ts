@@ -77,6 +77,8 @@ interface RouteBase {
   path?: string;
   /** Remove the matched prefix before forwarding. */
   stripPrefix?: boolean;
+  /** Compress responses (br, zstd, gzip by Accept-Encoding); `true` uses the defaults. */
+  compress?: boolean | { minSize?: number; types?: string[]; gzipLevel?: number; brotliQuality?: number };
 }
 
 /** Where a route sends requests; a route has exactly one of these. */

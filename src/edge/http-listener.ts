@@ -105,7 +105,7 @@ function fail(runtime: EdgeRuntime, err: unknown, req: PorticoRequest, ctx: Requ
 function send(runtime: EdgeRuntime, req: PorticoRequest, res: http.ServerResponse, r: PorticoResponse, ctx: RequestContext, edgeSlot: number): void {
   ctx.endTiming(edgeSlot);
   if (res.destroyed) {
-    if (r.body !== null && typeof r.body === 'object' && 'destroy' in r.body) r.body.destroy();
+    discard(r.body);
     return;
   }
   const headers = r.headers;
@@ -126,7 +126,7 @@ function send(runtime: EdgeRuntime, req: PorticoRequest, res: http.ServerRespons
     return;
   }
   if (body === null || noContent) {
-    if (body !== null && typeof body === 'object' && 'destroy' in body) body.destroy();
+    discard(body);
     res.end();
     finished(runtime, req, r, ctx, res);
   } else if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -149,4 +149,14 @@ function hostOnly(host: string): string {
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
   const colon = host.indexOf(':');
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+/**
+ * Drops a body we will not send (HEAD, 304, client gone). Some streams (undici's) report an early
+ * destroy as an error: it is expected here, so it must not become an uncaught exception.
+ */
+function discard(body: PorticoResponse['body']): void {
+  if (body === null || typeof body !== 'object' || !('destroy' in body)) return;
+  body.on('error', () => {});
+  body.destroy();
 }
