@@ -1,119 +1,285 @@
-// A pool of upstream servers with one undici connection pool each.
-//
-// Config (address, weight) is split from runtime state (in-flight count, counters) as Caddy does
-// with Upstream/Host, so a reload can swap the server list while state for servers that stay
-// survives. Selection: smooth weighted round robin (nginx's algorithm: weight=3 gives exactly 3 of
-// every 4), restricted to servers that are `available`. The balancer issue deepens this with
-// health checks, queueing and more policies; every policy will ask the same predicate.
-import { Pool } from 'undici';
+// A pool of upstream servers: selection by the pool's policy (primaries first, `backup` servers
+// only when no primary is available), per-server in-flight limits with a FIFO queue behind them,
+// a retry budget, and the all-down answer. Server objects carry runtime state and survive
+// `setServers`/`configure` (reloads) for every url that stays.
+import { readFileSync } from 'node:fs';
+import { UpstreamServer, type ConnectionOptions, type UpstreamServerConfig } from './server.ts';
+import { createPolicy } from './policies/index.ts';
+import type { PickRequest, Policy } from './policies/policy.ts';
+import { WaitQueue, type QueueStats } from './wait-queue.ts';
+import { RetryBudget } from './retry-budget.ts';
+import { AllServersDownError, QueueFullError, QueueTimeoutError } from './errors.ts';
+import { HealthChecker } from './health-check.ts';
+import { DnsDiscovery, type DiscoveryConfig } from './dns-discovery.ts';
+import { OutlierDetector } from './outlier-detection.ts';
+import { DEFAULT_SETTINGS, type PoolLog, type PoolSettings } from './pool-settings.ts';
+import type { ResolvedHealthCheck } from '../config/resolved.ts';
 
-export interface UpstreamServerConfig {
-  /** `http://host:port` or `unix:/path.sock` */
-  readonly url: string;
-  readonly weight: number;
-}
-
-export interface PoolOptions {
-  connections: number;
-  connectTimeout: number;
-  /** Response-head deadline (undici headersTimeout); body idle deadline reuses it. */
-  timeout: number;
-}
-
-/** Runtime state of one server; survives reloads that keep the same url. */
-export class UpstreamServer {
-  readonly url: string;
-  /** `host:port` or the socket path, for logs ($upstream_addr). */
-  readonly address: string;
-  readonly dispatcher: Pool;
-  weight: number;
-  inFlight = 0;
-  requests = 0;
-  failures = 0;
-  /** Smooth weighted round robin state. */
-  current = 0;
-
-  constructor(config: UpstreamServerConfig, options: PoolOptions) {
-    this.url = config.url;
-    this.weight = config.weight;
-    if (config.url.startsWith('unix:')) {
-      const socketPath = config.url.slice(5);
-      this.address = `unix:${socketPath}`;
-      this.dispatcher = new Pool('http://localhost', {
-        socketPath,
-        connections: options.connections,
-        connect: { timeout: options.connectTimeout },
-        headersTimeout: options.timeout,
-        bodyTimeout: options.timeout,
-      });
-    } else {
-      const u = new URL(config.url);
-      this.address = u.host;
-      this.dispatcher = new Pool(u.origin, {
-        connections: options.connections,
-        connect: { timeout: options.connectTimeout },
-        headersTimeout: options.timeout,
-        bodyTimeout: options.timeout,
-      });
-    }
-  }
-
-  get available(): boolean {
-    return true; // health and limits arrive with the balancer issue; the predicate is the seam.
-  }
-}
+export { UpstreamServer, type UpstreamServerConfig, type ConnectionOptions } from './server.ts';
+export { DEFAULT_SETTINGS, type PoolLog, type PoolSettings } from './pool-settings.ts';
 
 export class UpstreamPool {
   readonly name: string;
   private servers: UpstreamServer[] = [];
-  private readonly options: PoolOptions;
+  private primaries: UpstreamServer[] = [];
+  private backups: UpstreamServer[] = [];
+  private readonly connection: ConnectionOptions;
+  settings: PoolSettings = DEFAULT_SETTINGS;
+  policy: Policy = createPolicy(DEFAULT_SETTINGS.policy);
+  private policyKey = JSON.stringify(DEFAULT_SETTINGS.policy);
+  readonly queue = new WaitQueue<UpstreamServer>(DEFAULT_SETTINGS.queue.maxLength, DEFAULT_SETTINGS.queue.timeout);
+  readonly budget = new RetryBudget(DEFAULT_SETTINGS.retryBudget);
+  /** The maintenance page's content, read once per configure (never per request). */
+  maintenance: Buffer | null = null;
+  private readonly log: PoolLog;
+  private lastDownLog = 0;
+  private suppressedDownLogs = 0;
+  private checker: HealthChecker | null = null;
+  private discovery: DnsDiscovery | null = null;
+  private outliers: OutlierDetector | null = null;
+  /** The servers as configured, before discovery expands names into addresses. */
+  private declared: readonly UpstreamServerConfig[] = [];
+  /** Settles when discovery has tried every name once (at once without discovery). */
+  ready: Promise<void> = Promise.resolve();
+  /** Servers added after construction (discovery, new workers) slow-start; the first list does not. */
+  private constructed = false;
 
-  constructor(name: string, servers: readonly UpstreamServerConfig[], options: PoolOptions) {
+  constructor(name: string, servers: readonly UpstreamServerConfig[], connection: ConnectionOptions, settings: Partial<PoolSettings> = {}, log: PoolLog = () => {}) {
     this.name = name;
-    this.options = options;
+    this.connection = connection;
+    this.log = log;
     this.setServers(servers);
+    this.configure(settings);
+    this.constructed = true;
   }
 
   list(): readonly UpstreamServer[] {
     return this.servers;
   }
 
-  /** Replaces the server list, keeping state (and open connections) for servers that stay. */
+  find(address: string): UpstreamServer | undefined {
+    return this.servers.find((s) => s.address === address || s.url === address);
+  }
+
+  /** Applies pool settings (on start and reload); the policy is rebuilt only when its config changed. */
+  configure(partial: Partial<PoolSettings>): void {
+    const settings = { ...DEFAULT_SETTINGS, ...partial };
+    const key = JSON.stringify(settings.policy);
+    if (key !== this.policyKey) {
+      this.policy = createPolicy(settings.policy);
+      this.policyKey = key;
+    }
+    this.queue.maxLength = settings.queue.maxLength;
+    this.queue.timeout = settings.queue.timeout;
+    this.budget.ratio = settings.retryBudget;
+    this.maintenance = null;
+    if (settings.maintenancePage !== null) {
+      try {
+        this.maintenance = readFileSync(settings.maintenancePage);
+      } catch (err) {
+        this.log('warn', `pool "${this.name}": cannot read maintenance page; the all-down 503 will be plain`, { path: settings.maintenancePage, err });
+      }
+    }
+    this.settings = settings;
+    this.configureHealth(settings.healthCheck);
+    this.configureDiscovery(settings.discovery);
+    if (settings.passive === null) {
+      this.outliers?.stop();
+      this.outliers = null;
+    } else if (this.outliers === null) {
+      this.outliers = new OutlierDetector(settings.passive, {
+        name: this.name,
+        hasActiveChecks: () => this.checker !== null,
+        restored: (s) => this.restored(s),
+        wake: () => this.wake(),
+        log: this.log,
+      });
+    } else {
+      this.outliers.config = settings.passive;
+    }
+  }
+
+  /** A server is back (checks passed, ejection over): ramp it up, and let the queue use it. */
+  restored(s: UpstreamServer): void {
+    s.restoredAt = Date.now();
+    s.rampUp(this.settings.slowStart);
+    this.wake();
+  }
+
+  /** What the proxy saw from a server: a response below 500, or a connect failure, reset or 5xx. */
+  report(server: UpstreamServer, ok: boolean): void {
+    if (this.outliers === null) return;
+    if (ok) this.outliers.success(server);
+    else this.outliers.failure(server);
+  }
+
+  private configureDiscovery(config: DiscoveryConfig | null): void {
+    if (config === null) {
+      if (this.discovery === null) return;
+      this.discovery.stop();
+      this.discovery = null;
+      this.applyServers(this.declared);
+      return;
+    }
+    if (this.discovery === null) {
+      const discovery = new DnsDiscovery(config, () => this.applyServers(this.declared.flatMap((c) => discovery.expand(c))), this.log);
+      this.discovery = discovery;
+      // Names leave the list until their first answer: connecting by name would bypass discovery.
+      this.applyServers(this.declared.flatMap((c) => discovery.expand(c)));
+      this.ready = discovery.watch(this.declared.map((c) => c.url));
+    } else {
+      this.discovery.update(config);
+    }
+  }
+
+  private configureHealth(check: ResolvedHealthCheck | null): void {
+    if (check === null) {
+      if (this.checker === null) return;
+      // Without checks nothing could ever bring a down server back: count them all healthy again.
+      this.checker.stop();
+      this.checker = null;
+      for (const s of this.servers) s.healthy = true;
+      this.wake();
+      return;
+    }
+    if (this.checker === null) {
+      this.checker = new HealthChecker(this, check, this.log);
+      this.checker.start();
+    } else {
+      this.checker.update(check);
+    }
+  }
+
+  /** Replaces the declared server list; with discovery, names expand to their addresses. */
   setServers(configs: readonly UpstreamServerConfig[]): void {
+    const discovery = this.discovery;
+    const names = (list: readonly UpstreamServerConfig[]) => list.map((c) => c.url).join();
+    const renamed = names(configs) !== names(this.declared);
+    this.declared = configs;
+    if (discovery === null) {
+      this.applyServers(configs);
+      return;
+    }
+    this.applyServers(configs.flatMap((c) => discovery.expand(c)));
+    if (renamed) this.ready = discovery.watch(configs.map((c) => c.url));
+  }
+
+  /** Replaces the concrete server list, keeping state (and open connections) for servers that stay. */
+  private applyServers(configs: readonly UpstreamServerConfig[]): void {
     const old = new Map(this.servers.map((s) => [s.url, s]));
     const next: UpstreamServer[] = [];
     for (const c of configs) {
       const kept = old.get(c.url);
       if (kept !== undefined) {
         kept.weight = c.weight;
+        kept.maxConnections = c.maxConnections ?? 0;
+        kept.backup = c.backup ?? false;
         old.delete(c.url);
         next.push(kept);
       } else {
-        next.push(new UpstreamServer(c, this.options));
+        const added = new UpstreamServer(c, this.connection);
+        if (this.constructed) added.rampUp(this.settings.slowStart);
+        next.push(added);
       }
     }
     this.servers = next;
+    this.primaries = next.filter((s) => !s.backup);
+    this.backups = next.filter((s) => s.backup);
     // Servers that left finish what they carry, then their sockets close.
     for (const gone of old.values()) void gone.dispatcher.close().catch(() => {});
+    this.wake();
   }
 
-  /** Smooth weighted round robin over available servers; null when none is available. */
-  pick(): UpstreamServer | null {
-    const list = this.servers;
-    let best: UpstreamServer | null = null;
-    let total = 0;
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      if (!s.available) continue;
-      s.current += s.weight;
-      total += s.weight;
-      if (best === null || s.current > best.current) best = s;
+  /** Chooses a server without taking a slot: primaries first, backups when no primary is available. */
+  pick(req: PickRequest): UpstreamServer | null {
+    return this.policy.pick(this.primaries, req) ?? (this.backups.length === 0 ? null : this.policy.pick(this.backups, req));
+  }
+
+  /**
+   * Takes a slot on a server for one request: at once when one is available, else after waiting
+   * in the queue. Throws (503/504) when nothing can serve, the queue is full, or the wait ran out.
+   */
+  acquire(req: PickRequest, signal: AbortSignal | null = null): UpstreamServer | Promise<UpstreamServer> {
+    this.budget.deposit();
+    // Queued requests go first: a newcomer must not overtake them when a slot frees.
+    const s = this.queue.length === 0 ? this.pick(req) : null;
+    if (s !== null) return this.take(s);
+    if (!this.servers.some((x) => x.serviceable)) throw this.allDown();
+    const waiting = this.queue.enqueue(req, signal, (waited) => new QueueTimeoutError(this.name, waited));
+    if (waiting === null) throw new QueueFullError(this.name, this.settings.retryAfter);
+    this.wake();
+    return waiting;
+  }
+
+  /** A slot on another server for a retry, or null; retries never queue (they would hold a client twice as long). */
+  tryAcquire(req: PickRequest): UpstreamServer | null {
+    const s = this.pick(req);
+    return s === null ? null : this.take(s);
+  }
+
+  /** Gives a slot back and lets the queue's oldest request have it. */
+  release(server: UpstreamServer): void {
+    server.inFlight--;
+    this.wake();
+  }
+
+  /** Re-examines the queue after anything that can free capacity or take it all away. */
+  wake(): void {
+    for (let w = this.queue.peek(); w !== undefined; w = this.queue.peek()) {
+      const s = this.pick(w.req);
+      if (s === null) break;
+      this.queue.serveHead(this.take(s));
     }
-    if (best !== null) best.current -= total;
-    return best;
+    if (this.queue.length > 0 && !this.servers.some((x) => x.serviceable)) this.queue.rejectAll(() => this.allDown());
+  }
+
+  /** Marks a server draining (no new requests) or back in service; false when no such server. */
+  setDraining(address: string, draining: boolean): boolean {
+    const s = this.find(address);
+    if (s === undefined) return false;
+    s.draining = draining;
+    this.log('info', `pool "${this.name}": server ${s.address} ${draining ? 'draining' : 'back in service'}`);
+    this.wake();
+    return true;
+  }
+
+  status(): { policy: string; queue: QueueStats; retries: { retried: number; denied: number }; discovery?: Record<string, unknown>; servers: Record<string, unknown>[] } {
+    return {
+      policy: this.policy.name,
+      queue: this.queue.stats(),
+      retries: { retried: this.budget.retried, denied: this.budget.denied },
+      ...(this.discovery === null ? {} : { discovery: this.discovery.status() }),
+      servers: this.servers.map((s) => ({
+        address: s.address, weight: s.weight, backup: s.backup, maxConnections: s.maxConnections,
+        healthy: s.healthy, ejections: s.ejections, ejectedFor: s.ejectedFor, draining: s.draining, inFlight: s.inFlight, requests: s.requests, failures: s.failures,
+      })),
+    };
   }
 
   async close(): Promise<void> {
+    this.checker?.stop();
+    this.discovery?.stop();
+    this.outliers?.stop();
+    this.queue.rejectAll(() => this.allDown());
     await Promise.all(this.servers.map((s) => s.dispatcher.close().catch(() => {})));
+  }
+
+  private take(s: UpstreamServer): UpstreamServer {
+    s.inFlight++;
+    s.requests++;
+    return s;
+  }
+
+  private allDown(): AllServersDownError {
+    // One line per outage burst rather than per request: an outage must not flood the log too.
+    const now = Date.now();
+    if (now - this.lastDownLog >= 5_000) {
+      this.log('error', `pool "${this.name}": all servers are down or draining`, { pool: this.name, servers: this.servers.length, suppressed: this.suppressedDownLogs });
+      this.lastDownLog = now;
+      this.suppressedDownLogs = 0;
+    } else {
+      this.suppressedDownLogs++;
+    }
+    return new AllServersDownError(this.name, this.settings.retryAfter);
   }
 }

@@ -1,11 +1,17 @@
-// Forwarding to one chosen server: undici streams the request body up and the response body
-// back with backpressure; nothing is buffered whole.
+// Forwarding to a server the balancer chose: undici streams the request body up and the response
+// body back with backpressure; nothing is buffered whole. A failure that is safe to repeat (the
+// connection was never made, or an idempotent request without a sent body died before any
+// response byte) is retried on another server, within the pool's retry budget.
 import type { Dispatcher } from 'undici';
-import type { Handler, PorticoResponse, ResponseHeaders } from '../http/types.ts';
-import { BadGatewayError, GatewayTimeoutError, HttpError, ServiceUnavailableError } from '../http/errors.ts';
+import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
+import type { RequestContext } from '../http/context.ts';
+import { BadGatewayError, GatewayTimeoutError, HttpError } from '../http/errors.ts';
 import { HOP_BY_HOP, connectionOptions } from '../http/headers.ts';
 import type { UpstreamPool, UpstreamServer } from '../balancer/upstream-pool.ts';
+import type { PickRequest } from '../balancer/policies/policy.ts';
+import { AllServersDownError } from '../balancer/errors.ts';
 import { upstreamRequestHeaders } from './request-headers.ts';
+import { isRetryable } from './retryable.ts';
 
 export interface ForwardOptions {
   pool: UpstreamPool;
@@ -19,37 +25,88 @@ export function forwardHandler(options: ForwardOptions): Handler {
   const { pool, stripPrefix } = options;
   const timingName = options.timingName ?? 'proxy';
   return async (req, ctx) => {
-    const server = pool.pick();
-    if (server === null) throw new ServiceUnavailableError(`no server available in pool "${pool.name}"`, 'NO_UPSTREAM');
+    const pick: PickRequest = { clientAddress: ctx.clientAddress, headers: req.headers, exclude: null };
+    let server: UpstreamServer;
+    try {
+      server = await pool.acquire(pick, ctx.signal);
+    } catch (err) {
+      if (err instanceof AllServersDownError && pool.maintenance !== null) return maintenanceResponse(pool, err);
+      // The client left while queued: nginx's 499, not a server error.
+      if (ctx.aborted && !(err instanceof HttpError)) throw new HttpError(499, 'CLIENT_CLOSED_REQUEST', 'client closed the request', { cause: err });
+      throw err;
+    }
     const slot = ctx.startTiming(timingName);
     let path = req.target;
     if (stripPrefix && ctx.route !== null && ctx.route.prefix !== '/') {
       path = path.slice(ctx.route.prefix.length);
       if (path === '' || path[0] !== '/') path = '/' + path;
     }
-    ctx.upstreamAddress = server.address;
-    server.inFlight++;
-    server.requests++;
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await server.dispatcher.request({
-        method: req.method as Dispatcher.HttpMethod,
-        path,
-        headers: upstreamRequestHeaders(req.headers, ctx),
-        body: req.body ?? undefined,
-        signal: ctx.signal,
-      });
-    } catch (err) {
-      server.inFlight--;
-      server.failures++;
+    const headers = upstreamRequestHeaders(req.headers, ctx);
+    let tried: Set<UpstreamServer> | null = null;
+    for (;;) {
+      ctx.upstreamAddress = server.address;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await server.dispatcher.request({
+          method: req.method as Dispatcher.HttpMethod,
+          path,
+          headers,
+          body: req.body ?? undefined,
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        server.failures++;
+        // A client that left is no fault of the server's.
+        if (!ctx.aborted) pool.report(server, false);
+        pool.release(server);
+        if (server.timedOut) {
+          // The gunicorn answer for a worker killed by its timeout: 504 at once, no retry.
+          ctx.endTiming(slot);
+          throw new GatewayTimeoutError(`app worker ${server.address} did not answer within its workerTimeout and was replaced`, 'WORKER_TIMEOUT', { cause: err });
+        }
+        const next = retryTarget(pool, req, ctx, pick, err, (tried ??= new Set()).add(server));
+        if (next === null) {
+          ctx.endTiming(slot);
+          throw upstreamError(err, server);
+        }
+        server = next;
+        continue;
+      }
       ctx.endTiming(slot);
-      throw upstreamError(err, server);
+      pool.report(server, res.statusCode < 500);
+      const held = server;
+      res.body.once('close', () => pool.release(held));
+      const out = toResponse(res, ctx.timings);
+      const cookie = pool.policy.setCookie?.(server, pick) ?? null;
+      if (cookie !== null) appendSetCookie(out.headers, cookie);
+      return out;
     }
-    ctx.endTiming(slot);
-    const done = () => { server.inFlight--; };
-    res.body.once('close', done);
-    return toResponse(res, ctx.timings);
   };
+}
+
+/** The next server for a failed attempt, or null when the failure must be answered. */
+function retryTarget(pool: UpstreamPool, req: PorticoRequest, ctx: RequestContext, pick: PickRequest, err: unknown, tried: Set<UpstreamServer>): UpstreamServer | null {
+  if (ctx.aborted || tried.size > pool.settings.retries || !isRetryable(err, req)) return null;
+  if (!pool.budget.withdraw()) return null;
+  return pool.tryAcquire({ ...pick, exclude: tried });
+}
+
+function maintenanceResponse(pool: UpstreamPool, err: AllServersDownError): PorticoResponse {
+  return {
+    status: 503,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'retry-after': String(pool.settings.retryAfter),
+      'x-portico-error': err.code,
+    },
+    body: pool.maintenance as Buffer,
+  };
+}
+
+function appendSetCookie(headers: ResponseHeaders, cookie: string): void {
+  const existing = headers['set-cookie'];
+  headers['set-cookie'] = existing === undefined ? cookie : [...(Array.isArray(existing) ? existing : [existing]), cookie];
 }
 
 function toResponse(res: Dispatcher.ResponseData, timings: { name: string; dur: number }[]): PorticoResponse {

@@ -1,0 +1,123 @@
+// DNS discovery: a server whose url names a host (`http://web.internal:3000`) stands for every
+// address that name resolves to, re-resolved every `ttl` (the articles' Docker example: one
+// service name, three containers). Servers come and go as the answer changes; one that leaves
+// finishes its in-flight requests before its connections close (UpstreamPool.setServers).
+// A failed lookup keeps the last answer: a DNS hiccup must not empty a healthy pool.
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { UpstreamServerConfig } from './server.ts';
+import type { PoolLog } from './pool-settings.ts';
+
+const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+
+export interface DiscoveryConfig {
+  readonly type: 'dns';
+  /** ms between lookups of each name. */
+  readonly ttl: number;
+  /** `ip:port` of the DNS server to ask; null = the system's resolvers. */
+  readonly resolver: string | null;
+}
+
+/** The host of a `http://host:port` url when it is a name rather than an address; else null. */
+export function hostnameOf(url: string): { host: string; port: string } | null {
+  if (url.startsWith('unix:')) return null;
+  const u = new URL(url);
+  const host = u.hostname;
+  if (host.startsWith('[') || isIP(host) !== 0) return null;
+  return { host, port: u.port };
+}
+
+export class DnsDiscovery {
+  config: DiscoveryConfig;
+  private resolver: Resolver;
+  private readonly onChange: () => void;
+  private readonly log: PoolLog;
+  /** Name → sorted addresses of the last good answer. */
+  private readonly answers = new Map<string, string[]>();
+  private names: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  lookups = 0;
+  failures = 0;
+
+  constructor(config: DiscoveryConfig, onChange: () => void, log: PoolLog) {
+    this.config = config;
+    this.resolver = makeResolver(config);
+    this.onChange = onChange;
+    this.log = log;
+  }
+
+  update(config: DiscoveryConfig): void {
+    if (config.resolver !== this.config.resolver) this.resolver = makeResolver(config);
+    this.config = config;
+  }
+
+  /** The concrete servers a declared server stands for: itself, or one per address of its name. */
+  expand(c: UpstreamServerConfig): UpstreamServerConfig[] {
+    const name = hostnameOf(c.url);
+    if (name === null) return [c];
+    const addresses = this.answers.get(name.host) ?? [];
+    return addresses.map((ip) => ({ ...c, url: `http://${ip.includes(':') ? `[${ip}]` : ip}:${name.port}` }));
+  }
+
+  /** Sets the names to watch and resolves them now; resolves when every name was tried once. */
+  async watch(urls: readonly string[]): Promise<void> {
+    this.names = [...new Set(urls.map(hostnameOf).filter((n) => n !== null).map((n) => n.host))];
+    for (const known of [...this.answers.keys()]) if (!this.names.includes(known)) this.answers.delete(known);
+    await this.refresh();
+    if (this.timer === null && !this.stopped) this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  status(): Record<string, unknown> {
+    return { ttl: this.config.ttl, names: Object.fromEntries(this.answers), lookups: this.lookups, failures: this.failures };
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => { if (!this.stopped) this.schedule(); });
+    }, this.config.ttl);
+    this.timer.unref();
+  }
+
+  private async refresh(): Promise<void> {
+    let changed = false;
+    await Promise.all(this.names.map(async (name) => {
+      this.lookups++;
+      let addresses: string[];
+      try {
+        const results = await Promise.allSettled([this.resolver.resolve4(name), this.resolver.resolve6(name)]);
+        addresses = [];
+        for (const r of results) {
+          if (r.status === 'fulfilled') addresses.push(...r.value);
+          // "No such name" and "no records of this type" are answers (the service scaled to zero);
+          // timeouts and server failures are not.
+          else if (!NO_RECORDS.has((r.reason as { code?: string }).code ?? '')) throw r.reason;
+        }
+        addresses.sort();
+      } catch (err) {
+        this.failures++;
+        this.log('warn', `DNS lookup of ${name} failed; keeping the last answer`, { name, err: (err as Error).message });
+        return;
+      }
+      const before = this.answers.get(name);
+      if (before !== undefined && before.join() === addresses.join()) return;
+      this.answers.set(name, addresses);
+      changed = true;
+      this.log('info', `DNS: ${name} → ${addresses.join(', ') || 'no address'}`, { name });
+    }));
+    if (changed && !this.stopped) this.onChange();
+  }
+}
+
+function makeResolver(config: DiscoveryConfig): Resolver {
+  // A lookup that hangs must not stall the next round: bounded tries and timeout.
+  const resolver = new Resolver({ timeout: Math.min(config.ttl, 2_000), tries: 2 });
+  if (config.resolver !== null) resolver.setServers([config.resolver]);
+  return resolver;
+}
