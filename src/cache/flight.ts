@@ -1,0 +1,214 @@
+// Fetches on behalf of the cache, one at a time per primary key (request coalescing, Varnish's
+// "waiting list"): the first request leads, later ones for the same key wait for the leader's
+// response head and then read its body as it streams (broadcast.ts). A response that turns out
+// not to be storable, or not to match a waiter's Vary, releases the waiters to go upstream
+// themselves; so does a leader slower than the coalescing timeout.
+import type { Readable } from 'node:stream';
+import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
+import { RequestContext } from '../http/context.ts';
+import { parseCacheControl, requestDirectives } from './cache-control.ts';
+import { currentAge, freshnessLifetime, header, type HeuristicOptions } from './freshness.ts';
+import { variantKey, varyMatches, varyNames, varyValues } from './cache-key.ts';
+import { mergeNotModified, notModified, notModifiedHeaders, validationHeaders, validatorsAgree, withoutConditionals } from './conditional.ts';
+import { storageDecision } from './storable.ts';
+import { Broadcast } from './broadcast.ts';
+import { fromStore } from './serve.ts';
+import type { CacheStore, StoredResponse } from './store.ts';
+
+/** What one request gets from a fetch, led or joined. */
+export type FlightResult =
+  | { kind: 'stored'; entry: StoredResponse; collapsed: boolean }
+  | { kind: 'stale'; entry: StoredResponse; upstreamStatus: number; collapsed: boolean }
+  | { kind: 'response'; response: PorticoResponse; stored: boolean; collapsed: boolean };
+
+/** What a leader publishes to its waiters. */
+type Shared =
+  | { kind: 'stream'; status: number; headers: ResponseHeaders; vary: string[]; varyValues: Record<string, string>; broadcast: Broadcast }
+  | { kind: 'entry'; entry: StoredResponse; as: 'stored' | 'stale' | 'fresh'; upstreamStatus: number }
+  | { kind: 'pass' };
+
+export interface FlightOptions {
+  store: CacheStore;
+  now: () => number;
+  maxObjectBytes: number;
+  heuristic: HeuristicOptions;
+}
+
+/** When stale content may stand in for a failed fetch: the age (ms) up to which it still may. */
+export type StaleIfError = { deadline: number } | null;
+
+export class Flights {
+  private readonly inflight = new Map<string, Promise<Shared>>();
+  private readonly o: FlightOptions;
+
+  constructor(options: FlightOptions) {
+    this.o = options;
+  }
+
+  async run(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError, timeout: number): Promise<FlightResult> {
+    const flight = this.inflight.get(primary);
+    if (flight !== undefined) {
+      const shared = await withTimeout(flight, timeout);
+      const joined = shared === undefined ? null : this.join(shared, req);
+      if (joined !== null) return joined;
+      return { kind: 'response', response: await next(req, ctx), stored: false, collapsed: false };
+    }
+    // A HEAD has no content to share or store: it goes on its own (a stored GET still answers it).
+    if (req.method === 'HEAD') return { kind: 'response', response: await next(req, ctx), stored: false, collapsed: false };
+    return this.lead(primary, req, ctx, next, stale, sie);
+  }
+
+  /** RFC 5861 §3: one background validation per key; the client already has its stale answer. */
+  background(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse): void {
+    if (this.inflight.has(primary)) return;
+    this.lead(primary, req, detached(ctx), next, stale, null).then(
+      (r) => { if (r.kind === 'response') discard(r.response.body); },
+      () => {},
+    );
+  }
+
+  private async lead(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError): Promise<FlightResult> {
+    let publish!: (s: Shared) => void;
+    const flight = new Promise<Shared>((resolve) => { publish = resolve; });
+    this.inflight.set(primary, flight);
+    const finish = (s: Shared) => {
+      publish(s);
+      if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+    };
+    // The fetch runs on its own context: the leading client leaving must not abort the fetch its waiters read.
+    const fctx = detached(ctx);
+    const validation = stale === undefined ? undefined : validationHeaders(req.headers, stale.headers);
+    const upstreamReq: PorticoRequest = { ...req, headers: validation ?? withoutConditionals(req.headers) };
+    const requestTime = this.o.now();
+    let res: PorticoResponse;
+    try {
+      res = await next(upstreamReq, fctx);
+    } catch (err) {
+      copyBack(fctx, ctx);
+      const status = (err as { status?: number }).status ?? 502;
+      if (stale !== undefined && status >= 500 && this.withinGrace(stale, sie)) {
+        finish({ kind: 'entry', entry: stale, as: 'stale', upstreamStatus: status });
+        return { kind: 'stale', entry: stale, upstreamStatus: status, collapsed: false };
+      }
+      finish({ kind: 'pass' });
+      throw err;
+    }
+    copyBack(fctx, ctx);
+    const responseTime = this.o.now();
+    if (res.status === 304 && stale !== undefined && validation !== undefined) {
+      discard(res.body);
+      if (validatorsAgree(stale.headers, res.headers)) {
+        // §4.3.4: the 304's fields replace the stored ones; the times restart the age (§4.2.3).
+        const entry: StoredResponse = { ...stale, headers: mergeNotModified(stale.headers, res.headers), requestTime, responseTime };
+        await this.o.store.put(primary, entry);
+        finish({ kind: 'entry', entry, as: 'stored', upstreamStatus: 304 });
+        return { kind: 'stored', entry, collapsed: false };
+      }
+      // The origin validated some other representation than the one we hold: ask for it whole.
+      finish({ kind: 'pass' });
+      return { kind: 'response', response: await next({ ...req, headers: withoutConditionals(req.headers) }, ctx), stored: false, collapsed: false };
+    }
+    if (res.status >= 500 && stale !== undefined && this.withinGrace(stale, sie)) {
+      discard(res.body);
+      finish({ kind: 'entry', entry: stale, as: 'stale', upstreamStatus: res.status });
+      return { kind: 'stale', entry: stale, upstreamStatus: res.status, collapsed: false };
+    }
+    const cc = parseCacheControl(res.headers['cache-control']);
+    const decision = storageDecision(req, requestDirectives(req.headers), res.status, res.headers, cc);
+    const lifetime = freshnessLifetime(res.status, res.headers, cc, responseTime, this.o.heuristic);
+    // Kept only if it can ever be reused: fresh for a while, or validatable, or servable stale.
+    const reusable = lifetime > 0 || res.headers['etag'] !== undefined || res.headers['last-modified'] !== undefined ||
+      cc.has('stale-while-revalidate') || cc.has('stale-if-error');
+    if (!decision.store || !reusable) {
+      finish({ kind: 'pass' });
+      return { kind: 'response', response: this.answerClient(req, res, res.body), stored: false, collapsed: false };
+    }
+    const headers: ResponseHeaders = {};
+    for (const name in res.headers) {
+      if (!decision.strip.includes(name) && name !== 'cache-status' && name !== 'x-cache') headers[name] = res.headers[name];
+    }
+    const vary = varyNames(headers);
+    const values = varyValues(vary, req.headers);
+    const base = { variant: variantKey(vary, values), vary, varyValues: values, status: res.status, headers, requestTime, responseTime, tags: tagsOf(headers) };
+    const body = res.body;
+    if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
+      const entry: StoredResponse = { ...base, body: Buffer.from(body ?? '') };
+      const stored = entry.body.byteLength <= this.o.maxObjectBytes && await this.o.store.put(primary, entry);
+      finish(stored ? { kind: 'entry', entry, as: 'fresh', upstreamStatus: res.status } : { kind: 'pass' });
+      return { kind: 'response', response: this.answerClient(req, { ...res, headers: { ...headers } }, entry.body), stored, collapsed: false };
+    }
+    const broadcast = new Broadcast(body, this.o.maxObjectBytes);
+    publish({ kind: 'stream', status: res.status, headers, vary, varyValues: values, broadcast });
+    void broadcast.done.then(async (whole) => {
+      if (whole !== null) await this.o.store.put(primary, { ...base, body: whole });
+      if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+    });
+    const reader = notModified(req.headers, headers) ? null : broadcast.subscribe();
+    return { kind: 'response', response: this.answerClient(req, { status: res.status, headers: { ...headers }, body: reader }, reader), stored: true, collapsed: false };
+  }
+
+  /** Leader and waiters alike: the client's own conditional is answered here, since the fetch went without it. */
+  private answerClient(req: PorticoRequest, res: PorticoResponse, body: PorticoResponse['body']): PorticoResponse {
+    if (res.status === 200 && notModified(req.headers, res.headers)) {
+      if (body !== res.body) discard(res.body);
+      discard(body);
+      return { status: 304, headers: notModifiedHeaders(res.headers), body: null };
+    }
+    return { status: res.status, headers: res.headers, body };
+  }
+
+  private join(shared: Shared, req: PorticoRequest): FlightResult | null {
+    if (shared.kind === 'pass') return null;
+    if (shared.kind === 'entry') {
+      const e = shared.entry;
+      if (!varyMatches(e.vary, e.varyValues, req.headers)) return null;
+      if (shared.as === 'stale') return { kind: 'stale', entry: e, upstreamStatus: shared.upstreamStatus, collapsed: true };
+      if (shared.as === 'stored') return { kind: 'stored', entry: e, collapsed: true };
+      return { kind: 'response', response: fromStore(req, e, currentAge(e, this.o.now())), stored: true, collapsed: true };
+    }
+    if (!varyMatches(shared.vary, shared.varyValues, req.headers)) return null;
+    const headers = { ...shared.headers };
+    if (shared.status === 200 && notModified(req.headers, headers)) {
+      return { kind: 'response', response: { status: 304, headers: notModifiedHeaders(headers), body: null }, stored: true, collapsed: true };
+    }
+    const reader = req.method === 'HEAD' ? null : shared.broadcast.subscribe();
+    if (reader === null && req.method !== 'HEAD') return null;
+    return { kind: 'response', response: { status: shared.status, headers, body: reader }, stored: true, collapsed: true };
+  }
+
+  private withinGrace(stale: StoredResponse, sie: StaleIfError): boolean {
+    return sie !== null && currentAge(stale, this.o.now()) <= sie.deadline;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); });
+  });
+}
+
+function detached(ctx: RequestContext): RequestContext {
+  const d = new RequestContext(ctx.peerAddress, ctx.peerTrusted, ctx.clientAddress, ctx.clientPort, ctx.scheme, ctx.host, ctx.id);
+  d.route = ctx.route;
+  return d;
+}
+
+function copyBack(from: RequestContext, to: RequestContext): void {
+  to.upstreamAddress = from.upstreamAddress;
+  for (const t of from.timings) to.timings.push(t);
+}
+
+/** `Cache-Tag` (comma-separated, Cloudflare) and `Surrogate-Key` (space-separated, Fastly). */
+function tagsOf(h: ResponseHeaders): string[] {
+  const tags: string[] = [];
+  for (const t of (header(h, 'cache-tag') ?? '').split(',')) if (t.trim() !== '') tags.push(t.trim());
+  for (const t of (header(h, 'surrogate-key') ?? '').split(' ')) if (t.trim() !== '') tags.push(t.trim());
+  return tags;
+}
+
+function discard(body: PorticoResponse['body']): void {
+  if (body === null || typeof body === 'string' || body instanceof Uint8Array) return;
+  (body as Readable).on('error', () => {});
+  (body as Readable).destroy();
+}

@@ -1,0 +1,253 @@
+// The shared cache as a layer (RFC 9111): looks a request up, serves what is fresh, validates
+// what is stale, fetches what is missing (one upstream request per key at a time, see flight.ts),
+// and invalidates on unsafe methods (§4.4). Runtime state (store, in-flight fetches, counters)
+// lives in this object, apart from config, so it can outlive a reload.
+import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
+import type { RequestContext } from '../http/context.ts';
+import { deltaSeconds, parseCacheControl, requestDirectives, type Directives } from './cache-control.ts';
+import { currentAge, freshnessLifetime, header, type HeuristicOptions } from './freshness.ts';
+import { primaryKey, primaryKeyOf, varyMatches } from './cache-key.ts';
+import { addStatus, fromStore } from './serve.ts';
+import type { CacheStore, StoredResponse } from './store.ts';
+import { Flights, type FlightResult } from './flight.ts';
+import { failOpen } from './fail-open.ts';
+import type { PurgeGuard } from './purge-method.ts';
+import { ForbiddenError } from '../http/errors.ts';
+
+export interface HttpCacheOptions {
+  store: CacheStore;
+  /** Bodies larger than this stream through without being stored. */
+  maxObjectBytes: number;
+  heuristic: HeuristicOptions;
+  /** How long a coalesced request waits for the response head of the fetch it joined, ms. */
+  coalesceTimeout: number;
+  /** How long past its lifetime a response may be served when the origin fails and it set no stale-if-error, ms (Varnish's grace). */
+  grace: number;
+  /** Request fields added to the primary key. */
+  keyHeaders?: readonly string[];
+  /** The clock, ms since the epoch; tests pass a controllable one. */
+  now?: () => number;
+  /** The cache's name in Cache-Status (RFC 9211 §2). */
+  name?: string;
+  /** Told when the store fails; the request goes on as a miss (fail-open.ts). */
+  onStoreError?: (err: unknown) => void;
+  /** Closes what the cache owns beyond the store (a Redis client it made). */
+  onClose?: () => Promise<void>;
+  /** Who may send `PURGE <target>` (purge-method.ts); absent, PURGE is an unsafe method like any other. */
+  purge?: PurgeGuard;
+}
+
+export interface CacheCounters {
+  hit: number;
+  miss: number;
+  stale: number;
+  revalidated: number;
+  pass: number;
+  coalesced: number;
+}
+
+/** What `POST /cache/purge` accepts. */
+export type PurgeRequest = { url: string } | { prefix: string } | { tag: string };
+
+/** Methods RFC 9110 §9.2.1 defines as safe: they never invalidate. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+export class HttpCache {
+  readonly counters: CacheCounters = { hit: 0, miss: 0, stale: 0, revalidated: 0, pass: 0, coalesced: 0 };
+  readonly store: CacheStore;
+  /** The store as the request path uses it: failures read as misses. */
+  private readonly safe: CacheStore;
+  private readonly options: HttpCacheOptions;
+  private readonly now: () => number;
+  private readonly name: string;
+  private readonly flights: Flights;
+
+  constructor(options: HttpCacheOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.safe = failOpen(options.store, options.onStoreError ?? (() => {}));
+    this.now = options.now ?? Date.now;
+    this.name = options.name ?? 'portico';
+    this.flights = new Flights({ store: this.safe, now: this.now, maxObjectBytes: options.maxObjectBytes, heuristic: options.heuristic });
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    await this.options.onClose?.();
+  }
+
+  wrap(next: Handler): Handler {
+    return async (req, ctx) => {
+      const slot = ctx.startTiming('cache');
+      try {
+        return await this.handle(req, ctx, next, slot);
+      } catch (err) {
+        // The error answer still shows the cache's time (the stage failed behind it, or refused).
+        ctx.timings[slot].name = 'cache;desc=error';
+        ctx.endTiming(slot);
+        throw err;
+      }
+    };
+  }
+
+  /** Forgets a URL's stored variants (every variant of `GET scheme://host/target`, whatever the keyHeaders). */
+  async purge(scheme: string, host: string, target: string): Promise<number> {
+    const primary = primaryKeyOf(scheme, host.toLowerCase(), target);
+    return await this.store.delete(primary) + await this.store.deletePrefix(`${primary}\0`);
+  }
+
+  /** Purges by what an operator names: an absolute URL, a URL prefix (a ban), or a tag. */
+  async purgeBy(what: PurgeRequest): Promise<number> {
+    if ('tag' in what) return this.store.deleteTag(what.tag);
+    const url = new URL('url' in what ? what.url : what.prefix);
+    const scheme = url.protocol.slice(0, -1);
+    if ('url' in what) return this.purge(scheme, url.hostname, url.pathname + url.search);
+    return this.store.deletePrefix(primaryKeyOf(scheme, url.hostname.toLowerCase(), url.pathname + url.search));
+  }
+
+  private async handle(req: PorticoRequest, ctx: RequestContext, next: Handler, slot: number): Promise<PorticoResponse> {
+    const done = (res: PorticoResponse, desc: string, status: string, x: 'HIT' | 'MISS' | 'STALE' | 'PASS') => {
+      ctx.timings[slot].name = `cache;desc=${desc}`;
+      ctx.endTiming(slot);
+      addStatus(res.headers, this.name, status, x);
+      return res;
+    };
+    if (req.method === 'PURGE' && this.options.purge !== undefined) {
+      if (!this.options.purge(ctx.clientAddress, req.headers['authorization'])) {
+        throw new ForbiddenError('PURGE is not allowed from this client', 'PURGE_FORBIDDEN');
+      }
+      const purged = await this.purge(ctx.scheme, ctx.host, req.target);
+      const body = JSON.stringify({ ok: true, purged }) + '\n';
+      return done({ status: 200, headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body }, 'purge', 'detail=purge', 'PASS');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.counters.pass++;
+      const res = await next(req, ctx);
+      if (!SAFE.has(req.method) && res.status >= 200 && res.status < 400) await this.invalidate(req, ctx, res);
+      return done(res, 'pass', 'fwd=method', 'PASS');
+    }
+    // RFC 9110 §14.2: a Range request is served from a fresh complete stored response, else passed on as it is.
+    const ranged = req.method === 'GET' && req.headers['range'] !== undefined;
+    const passRange = async () => {
+      this.counters.pass++;
+      return done(await next(req, ctx), 'pass', 'fwd=request; detail=range', 'PASS');
+    };
+    const reqCc = requestDirectives(req.headers);
+    const primary = primaryKey(req, ctx, this.options.keyHeaders);
+    const variants = await this.safe.variants(primary);
+    const stored = variants.find((v) => varyMatches(v.vary, v.varyValues, req.headers));
+    if (stored === undefined) {
+      if (ranged) return passRange();
+      if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=miss; detail=only-if-cached', 'MISS');
+      return this.fetch(req, ctx, next, primary, undefined, variants.length > 0 ? 'fwd=vary-miss' : 'fwd=uri-miss', done);
+    }
+    const now = this.now();
+    const age = currentAge(stored, now);
+    const cc = parseCacheControl(stored.headers['cache-control']);
+    const lifetime = freshnessLifetime(stored.status, stored.headers, cc, stored.responseTime, this.options.heuristic);
+    const ttl = Math.floor((lifetime - age) / 1000);
+    if (usable(reqCc, cc, age, lifetime)) {
+      this.counters.hit++;
+      return done(fromStore(req, stored, age, ranged), 'hit', `hit; ttl=${ttl}`, 'HIT');
+    }
+    if (ranged) return passRange();
+    if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=stale; detail=only-if-cached', 'MISS');
+    // RFC 5861 §3: within stale-while-revalidate, answer now and validate once in the background.
+    const swr = deltaSeconds(cc, 'stale-while-revalidate');
+    if (swr !== undefined && mayServeStale(cc, reqCc) && age - lifetime <= swr * 1000 && !reqCc.has('no-cache')) {
+      this.counters.stale++;
+      this.flights.background(primary, req, ctx, next, stored);
+      return done(fromStore(req, stored, age), 'stale', `hit; ttl=${ttl}; detail=stale-while-revalidate`, 'STALE');
+    }
+    return this.fetch(req, ctx, next, primary, stored, 'fwd=stale', done);
+  }
+
+  private async fetch(
+    req: PorticoRequest, ctx: RequestContext, next: Handler, primary: string, stale: StoredResponse | undefined, fwd: string,
+    done: (res: PorticoResponse, desc: string, status: string, x: 'HIT' | 'MISS' | 'STALE' | 'PASS') => PorticoResponse,
+  ): Promise<PorticoResponse> {
+    const staleIfError = stale === undefined ? null : this.staleIfError(req, stale);
+    const outcome: FlightResult = await this.flights.run(primary, req, ctx, next, stale, staleIfError, this.options.coalesceTimeout);
+    const collapsed = outcome.collapsed ? '; collapsed' : '';
+    if (outcome.collapsed) this.counters.coalesced++;
+    switch (outcome.kind) {
+      case 'stored': {
+        const age = currentAge(outcome.entry, this.now());
+        this.counters.revalidated++;
+        return done(fromStore(req, outcome.entry, age), 'revalidated', `${fwd}; fwd-status=304${collapsed}`, 'HIT');
+      }
+      case 'stale': {
+        this.counters.stale++;
+        const age = currentAge(outcome.entry, this.now());
+        return done(fromStore(req, outcome.entry, age), 'stale', `${fwd}; fwd-status=${outcome.upstreamStatus}; detail=stale-if-error${collapsed}`, 'STALE');
+      }
+      case 'response': {
+        this.counters.miss++;
+        const stored = outcome.stored ? '; stored' : '';
+        return done(outcome.response, 'miss', `${fwd}; fwd-status=${outcome.response.status}${stored}${collapsed}`, 'MISS');
+      }
+    }
+  }
+
+  /** The window (ms past expiry) in which a failed fetch may be answered with `stale`, or null when the rules forbid it. */
+  private staleIfError(req: PorticoRequest, stale: StoredResponse): { deadline: number } | null {
+    const cc = parseCacheControl(stale.headers['cache-control']);
+    const reqCc = requestDirectives(req.headers);
+    if (!mayServeStale(cc, reqCc)) return null;
+    // RFC 5861 §4: the response's stale-if-error, or the request's; else the configured grace.
+    const sie = Math.max(deltaSeconds(cc, 'stale-if-error') ?? -1, deltaSeconds(reqCc, 'stale-if-error') ?? -1);
+    const window = sie >= 0 ? sie * 1000 : this.options.grace;
+    if (window <= 0) return null;
+    const lifetime = freshnessLifetime(stale.status, stale.headers, cc, stale.responseTime, this.options.heuristic);
+    return { deadline: lifetime + window };
+  }
+
+  /** RFC 9111 §4.4: a non-error response to an unsafe method invalidates the target, Location and Content-Location (same origin only). */
+  private async invalidate(req: PorticoRequest, ctx: RequestContext, res: PorticoResponse): Promise<void> {
+    const base = `${ctx.scheme}://${ctx.host}`;
+    const targets = [req.target];
+    for (const name of ['location', 'content-location']) {
+      const v = header(res.headers, name);
+      if (v === undefined) continue;
+      try {
+        const url = new URL(v, base + req.target);
+        // Another origin's entries are not ours to drop: that would let one site evict another's.
+        if (url.protocol === `${ctx.scheme}:` && url.hostname === ctx.host) targets.push(url.pathname + url.search);
+      } catch {
+        // An unparsable URI names nothing we stored.
+      }
+    }
+    await Promise.all(targets.map((t) => this.safe.delete(primaryKeyOf(ctx.scheme, ctx.host, t))));
+  }
+}
+
+/** Whether a stored response may be served as it is (RFC 9111 §4.2, §5.2.1, §5.2.2). */
+function usable(reqCc: Directives, cc: Directives, age: number, lifetime: number): boolean {
+  // §5.2.2.4 / §5.2.1.4: no-cache (unqualified) in either message means validate first.
+  if (reqCc.has('no-cache') || cc.get('no-cache') === true) return false;
+  const maxAge = deltaSeconds(reqCc, 'max-age');
+  if (maxAge !== undefined && age > maxAge * 1000) return false;
+  const minFresh = deltaSeconds(reqCc, 'min-fresh');
+  if (minFresh !== undefined && lifetime - age < minFresh * 1000) return false;
+  if (lifetime > age) return true;
+  // §5.2.1.2: max-stale lets a client accept a stale response, unless the origin forbade it.
+  const maxStale = reqCc.get('max-stale');
+  // s-maxage implies proxy-revalidate for a shared cache (§5.2.2.10): no max-stale past it.
+  if (maxStale === undefined || !mayServeStale(cc, reqCc) || cc.has('s-maxage')) return false;
+  const limit = deltaSeconds(reqCc, 'max-stale');
+  return maxStale === true || (limit !== undefined && age - lifetime <= limit * 1000);
+}
+
+/**
+ * RFC 9111 §4.2.4: no stale response where must-revalidate, proxy-revalidate or no-cache forbids
+ * it. (s-maxage implies proxy-revalidate, §5.2.2.10, but an explicit stale-while-revalidate or
+ * stale-if-error from the same origin is a later, narrower permission: we honour it, as CDNs do.)
+ */
+function mayServeStale(cc: Directives, reqCc: Directives): boolean {
+  return !cc.has('must-revalidate') && !cc.has('proxy-revalidate') && !cc.has('no-cache') && !reqCc.has('no-cache');
+}
+
+/** RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored → 504. */
+function onlyIfCached(): PorticoResponse {
+  return { status: 504, headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': '38' }, body: '504 Gateway Timeout: not in the cache\n' };
+}
