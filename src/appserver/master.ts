@@ -1,7 +1,8 @@
 // The app server master (gunicorn's arbiter, puma's cluster parent, pm2's God daemon): keeps
 // `workers` processes of one app running on unix sockets, replaces the ones that die, rolls to a
 // new generation on reload without dropping a request, and stops them gracefully. The data plane
-// reads sockets() and listens to 'change'; it never talks to the workers' processes.
+// reads sockets() and listens to 'change'; it never talks to the workers' processes. In direct mode
+// (`listen`, for `portico serve`) there is no data plane: the workers accept on one shared TCP socket.
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -9,6 +10,9 @@ import { CrashWindow, RestartBackoff } from './backoff.ts';
 import { type WorkerState, WorkerHandle } from './worker-handle.ts';
 import { socketPath } from './socket-path.ts';
 import { rollingReload } from './reload.ts';
+import { recycleReason, recycleWorker, requestLimit } from './recycle.ts';
+import type { TcpAddress } from './ipc.ts';
+import { type SharedSocket, bindSharedSocket } from './shared-socket.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type AppServerLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -18,28 +22,54 @@ export interface AppServerOptions {
   /** Absolute path of the app module. */
   module: string;
   workers: number;
-  /** Absolute; created (mode 0700) if missing. Worker sockets live here. */
-  runtimeDir: string;
+  /** Absolute; created (mode 0700) if missing. Worker sockets live here. Unused in direct mode. */
+  runtimeDir?: string;
+  /**
+   * Direct mode (`portico serve`): the workers share one listening TCP socket, bound by the
+   * master, and accept themselves, instead of a unix socket each behind the data plane; sockets()
+   * is then empty. Port 0 picks a free port; address() tells which.
+   */
+  listen?: TcpAddress;
   /** How long draining workers may finish in-flight requests before they are killed (ms). */
   shutdownTimeout: number;
   /** A worker silent this long (ms) is killed and replaced; default 30000. */
   workerTimeout?: number;
+  /** Recycle a worker after this many requests (gunicorn max_requests); default 0 = never. */
+  maxRequests?: number;
+  /** Each worker's limit is maxRequests plus a random 0..jitter (gunicorn max_requests_jitter); default 0. */
+  maxRequestsJitter?: number;
+  /** Recycle a worker whose RSS exceeds this many bytes (pm2 max_memory_restart); default 0 = never. */
+  maxMemory?: number;
   log?: AppServerLog;
 }
 
 export interface WorkerInfo {
+  /** `slot.generation.pid`, as in log lines and the x-portico-worker response header. */
+  id: string;
   slot: number;
   generation: number;
   pid: number;
   socket: string;
   state: WorkerState;
+  /** Seconds since the worker became ready (0 while it starts). */
+  uptime: number;
+  /** Responses finished by this process. */
+  requests: number;
+  inflight: number;
+  /** Times this slot's worker died unexpectedly and was replaced. */
   restarts: number;
+  /** Resident set size, bytes. */
+  rss: number;
+  /** p99 event-loop delay over the last heartbeat interval (≤ 1 s), ms. */
+  eventLoopLag: number;
 }
 
 export interface AppServer extends EventEmitter {
   readonly name: string;
   /** Sockets of ready, non-draining workers: where the data plane may send requests. */
   sockets(): string[];
+  /** Direct mode: the address the workers accept on; undefined behind the data plane. */
+  address(): TcpAddress | undefined;
   workers(): WorkerInfo[];
   /** Zero-downtime rolling reload; rejects (old workers untouched) if the new code fails to load. */
   reload(): Promise<void>;
@@ -63,7 +93,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   return server;
 }
 
-type ResolvedOptions = Required<AppServerOptions>;
+type ResolvedOptions = Required<Omit<AppServerOptions, 'listen'>> & { listen: TcpAddress | undefined };
 
 function validate(o: AppServerOptions): ResolvedOptions {
   const fail = (field: string, why: string): never => {
@@ -71,12 +101,16 @@ function validate(o: AppServerOptions): ResolvedOptions {
   };
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) fail('name', 'must be letters, digits, ".", "_" or "-" (it names socket files)');
   if (!isAbsolute(o.module)) fail('module', `must be an absolute path, got ${JSON.stringify(o.module)}`);
-  if (!isAbsolute(o.runtimeDir)) fail('runtimeDir', `must be an absolute path, got ${JSON.stringify(o.runtimeDir)}`);
+  const runtimeDir = o.runtimeDir ?? '';
+  if (o.listen === undefined && !isAbsolute(runtimeDir)) fail('runtimeDir', `must be an absolute path, got ${JSON.stringify(o.runtimeDir)}`);
+  if (o.listen !== undefined && !(Number.isInteger(o.listen.port) && o.listen.port >= 0 && o.listen.port <= 65535)) fail('listen.port', `must be an integer 0-65535, got ${o.listen.port}`);
   if (!Number.isInteger(o.workers) || o.workers < 1) fail('workers', `must be an integer ≥ 1, got ${o.workers}`);
   if (!(o.shutdownTimeout >= 0)) fail('shutdownTimeout', `must be ≥ 0 ms, got ${o.shutdownTimeout}`);
   const workerTimeout = o.workerTimeout ?? 30_000;
   if (!(workerTimeout > 0)) fail('workerTimeout', `must be > 0 ms, got ${workerTimeout}`);
-  return { ...o, workerTimeout, log: o.log ?? defaultLog };
+  const limits = { maxRequests: o.maxRequests ?? 0, maxRequestsJitter: o.maxRequestsJitter ?? 0, maxMemory: o.maxMemory ?? 0 };
+  for (const [field, v] of Object.entries(limits)) if (!Number.isInteger(v) || v < 0) fail(field, `must be an integer ≥ 0, got ${v}`);
+  return { ...o, ...limits, runtimeDir, listen: o.listen, workerTimeout, log: o.log ?? defaultLog };
 }
 
 function defaultLog(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
@@ -97,6 +131,11 @@ export class MasterProcess extends EventEmitter implements AppServer {
   #crashes = new CrashWindow();
   #lastSockets = '';
   #reloads: Promise<unknown> = Promise.resolve();
+  #shared: SharedSocket | undefined;
+  /** Workers already due for recycling (attempted once, whatever the outcome). */
+  #recycling = new WeakSet<WorkerHandle>();
+  /** Makes a recycled worker's socket path differ from the one it replaces. */
+  #serial = 0;
 
   constructor(options: ResolvedOptions) {
     super();
@@ -106,11 +145,16 @@ export class MasterProcess extends EventEmitter implements AppServer {
 
   async start(): Promise<void> {
     const { runtimeDir, workers } = this.options;
-    // Sockets are an unauthenticated way into the app: keep the directory private to this user.
-    mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-    for (let i = 0; i < workers; i++) {
-      // Check every path before forking anything, so a bad runtimeDir fails alone and clearly.
-      socketPath(runtimeDir, this.name, i, this.generation);
+    if (this.options.listen !== undefined) {
+      // Bound before any fork: a port in use fails the start alone and clearly.
+      this.#shared = await bindSharedSocket(this.options.listen);
+    } else {
+      // Sockets are an unauthenticated way into the app: keep the directory private to this user.
+      mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+      for (let i = 0; i < workers; i++) {
+        // Check every path before forking anything, so a bad runtimeDir fails alone and clearly.
+        socketPath(runtimeDir, this.name, i, this.generation);
+      }
     }
     for (let i = 0; i < workers; i++) {
       const slot: Slot = { index: i, generation: this.generation, current: undefined, restarts: 0, backoff: new RestartBackoff(), restartTimer: undefined };
@@ -124,24 +168,33 @@ export class MasterProcess extends EventEmitter implements AppServer {
       for (const w of all) w.kill();
       await Promise.all(all.map((w) => w.exit));
       this.slots.length = 0;
+      this.#shared?.close();
       throw err;
     }
     this.#started = true;
     // A worker that was ready but died while its siblings were still starting had no one to replace it.
     for (const s of this.slots) if (s.current === undefined) s.current = this.spawn(s.index, s.generation);
-    this.options.log('info', 'app server started', { workers, pids: all.map((w) => w.pid) });
+    this.options.log('info', 'app server started', { workers, ids: all.map((w) => w.id) });
     this.notify();
   }
 
   sockets(): string[] {
     const out: string[] = [];
+    if (this.options.listen !== undefined) return out;
     for (const s of this.slots) if (s.current?.state === 'ready') out.push(s.current.socket);
     return out;
   }
 
+  address(): TcpAddress | undefined {
+    return this.#shared?.address;
+  }
+
   workers(): WorkerInfo[] {
+    const now = Date.now();
     const info = (w: WorkerHandle, restarts: number): WorkerInfo => ({
-      slot: w.config.slot, generation: w.config.generation, pid: w.pid, socket: w.socket, state: w.state, restarts,
+      id: w.id, slot: w.config.slot, generation: w.config.generation, pid: w.pid, socket: w.socket, state: w.state,
+      uptime: w.readyAt === 0 ? 0 : Math.round((now - w.readyAt) / 100) / 10,
+      requests: w.stats.requests, inflight: w.stats.inflight, restarts, rss: w.stats.rss, eventLoopLag: w.stats.eventLoopLag,
     });
     const out: WorkerInfo[] = [];
     for (const s of this.slots) if (s.current !== undefined) out.push(info(s.current, s.restarts));
@@ -152,9 +205,27 @@ export class MasterProcess extends EventEmitter implements AppServer {
 
   reload(): Promise<void> {
     // One reload at a time: a second request waits, then rolls again onto whatever is on disk then.
-    const run = this.#reloads.then(() => rollingReload(this));
+    return this.#serialize(() => rollingReload(this));
+  }
+
+  /** Reloads and recycles touch slots: they run one after the other, never interleaved. */
+  #serialize(task: () => Promise<void>): Promise<void> {
+    const run = this.#reloads.then(task);
     this.#reloads = run.catch(() => {});
     return run;
+  }
+
+  /** On each pong: queue a graceful replacement of a worker past its request or memory limit. */
+  #checkRecycle(w: WorkerHandle, limit: number): void {
+    if (this.stopping !== undefined || w.state !== 'ready' || this.#recycling.has(w)) return;
+    if (this.slots[w.config.slot]?.current !== w) return;
+    const reason = recycleReason(w, limit, this.options);
+    if (reason === undefined) return;
+    this.#recycling.add(w);
+    const serial = ++this.#serial;
+    this.#serialize(() => recycleWorker(this, w, reason, serial)).catch((err: unknown) => {
+      this.options.log('error', 'recycling failed: the old worker keeps serving', { worker: w.id, error: err instanceof Error ? err.message : String(err) });
+    });
   }
 
   stop(timeoutMs = this.options.shutdownTimeout): Promise<void> {
@@ -172,24 +243,32 @@ export class MasterProcess extends EventEmitter implements AppServer {
     this.notify(); // empty: the data plane stops sending here before the workers stop accepting
     for (const w of all) this.retire(w, timeoutMs);
     await Promise.all(all.map((w) => w.exit));
+    this.#shared?.close();
     this.options.log('info', 'app server stopped');
   }
 
   /** Forks a worker and wires its lifecycle to this master's policies. */
-  spawn(slot: number, generation: number): WorkerHandle {
-    const socket = socketPath(this.options.runtimeDir, this.name, slot, generation);
+  spawn(slot: number, generation: number, serial = 0): WorkerHandle {
+    const listen = this.options.listen;
+    const socket = listen === undefined ? socketPath(this.options.runtimeDir, this.name, slot, generation, serial) : '';
     const w = new WorkerHandle(
-      { name: this.name, module: this.options.module, socket, slot, generation, shutdownTimeout: this.options.shutdownTimeout },
+      { name: this.name, module: this.options.module, socket, listen, slot, generation, shutdownTimeout: this.options.shutdownTimeout },
       this.options.workerTimeout,
+      this.#shared?.handle,
     );
     w.on('ready', () => this.notify());
+    const limit = requestLimit(this.options);
+    if (limit !== Infinity || this.options.maxMemory > 0) w.on('stats', () => this.#checkRecycle(w, limit));
     w.on('exit', (code, signal) => this.#onExit(w, code, signal));
     w.on('unresponsive', (ms) => {
-      this.options.log('error', `worker unresponsive for ${ms} ms: killing it`, { slot, pid: w.pid, state: w.state, workerTimeout: this.options.workerTimeout });
+      this.options.log('error', `worker unresponsive for ${ms} ms: killing it`, { worker: w.id, slot, pid: w.pid, state: w.state, workerTimeout: this.options.workerTimeout });
+      // Told first, so the data plane answers the worker's in-flight requests with 504 rather
+      // than retrying them on a sibling: a request that hung one worker would hang the next.
+      this.emit('worker-timeout', w.socket);
       w.kill();
     });
     w.on('drain-timeout', () => {
-      this.options.log('warn', 'worker still draining after the shutdown timeout: killing it', { slot, pid: w.pid });
+      this.options.log('warn', 'worker still draining after the shutdown timeout: killing it', { worker: w.id, slot, pid: w.pid });
     });
     return w;
   }
@@ -214,7 +293,7 @@ export class MasterProcess extends EventEmitter implements AppServer {
 
   #onExit(w: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     // A SIGKILLed worker cannot remove its socket file; a later worker of the slot would reuse it.
-    if (![...this.#live()].some((o) => o !== w && o.socket === w.socket)) rmSync(w.socket, { force: true });
+    if (w.socket !== '' && ![...this.#live()].some((o) => o !== w && o.socket === w.socket)) rmSync(w.socket, { force: true });
     if (this.retiring.delete(w) || this.pending.delete(w)) return;
     const slot = this.slots[w.config.slot];
     if (slot === undefined || slot.current !== w) return;
@@ -229,7 +308,7 @@ export class MasterProcess extends EventEmitter implements AppServer {
     slot.restarts++;
     const count = this.#crashes.record(now);
     const delay = slot.backoff.next(dead.readyAt === 0 ? 0 : now - dead.readyAt);
-    const fields = { slot: slot.index, pid: dead.pid, code, signal, lastError: dead.lastError, restartIn: delay, restarts: slot.restarts };
+    const fields = { worker: dead.id, slot: slot.index, pid: dead.pid, code, signal, lastError: dead.lastError, restartIn: delay, restarts: slot.restarts };
     if (this.#crashes.looping(count)) {
       this.options.log('error', `app "${this.name}" is crash-looping: ${count} worker crashes in ${this.#crashes.windowMs / 1000} s; backing off`, fields);
     } else {

@@ -34,7 +34,7 @@ test('reload while a slow request is in flight: it completes, new requests reach
   const fresh = app.sockets();
   assert.equal(fresh.length, 2);
   assert.ok(fresh.every((s) => s !== a && s !== b), 'new generation, new sockets');
-  assert.deepEqual(changes, [fresh], 'one change, straight to the new sockets');
+  assert.deepEqual(changes, [[fresh[0], b], fresh], 'one slot at a time: new worker in, old one out');
   assert.ok(app.workers().filter((w) => oldPids.includes(w.pid)).every((w) => w.state === 'draining'));
   for (const socket of fresh) {
     const { pid } = await callJson<{ pid: number }>(socket, '/');
@@ -75,6 +75,32 @@ test('a reload with a broken module is refused and the old workers keep serving'
   await app.reload();
   for (const socket of app.sockets()) assert.equal((await callJson(socket, '/')).version, 3);
   await waitFor('the version 1 workers to exit', () => pids.every((pid) => !isAlive(pid)));
+});
+
+test('a new worker that fails mid-rollout stops it: rolled slots stay new, the rest keep their old workers', async (t) => {
+  const dir = tempDir(t);
+  const module = join(dir, 'app.mjs');
+  writeFileSync(module, 'export default { fetch: () => Response.json({ version: 1 }) };\n');
+  const { app, logs } = await startTestApp(t, { module, workers: 3 });
+  const before = app.workers();
+  // Version 2 loads in slot 0 (the canary passes) but not in slot 1.
+  writeFileSync(module, [
+    `const { slot } = JSON.parse(process.env.${'PORTICO_WORKER_CONFIG'});`,
+    "if (slot === 1) throw new Error('slot 1 cannot reach its shard');",
+    'export default { fetch: () => Response.json({ version: 2 }) };',
+  ].join('\n'));
+  const err = await app.reload().then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof AppLoadError, `expected an AppLoadError, got ${String(err)}`);
+  assert.match(err.message, /cannot reach its shard/);
+  const serving = app.workers().filter((w) => w.state === 'ready');
+  assert.deepEqual(serving.map((w) => [w.slot, w.generation]), [[0, 2], [1, 1], [2, 1]]);
+  assert.equal(serving[1].pid, before[1].pid);
+  assert.equal(serving[2].pid, before[2].pid);
+  assert.deepEqual(app.sockets().length, 3);
+  assert.equal((await callJson(serving[0].socket, '/')).version, 2);
+  for (const w of serving.slice(1)) assert.equal((await callJson(w.socket, '/')).version, 1);
+  assert.ok(logs.some((l) => l.level === 'error' && l.msg.includes('reload stopped after 1 worker(s): 2 old worker(s) keep serving')));
+  await waitFor('the replaced slot-0 worker to exit', () => !isAlive(before[0].pid));
 });
 
 test('concurrent reloads run one after the other and end on a single generation', async (t) => {

@@ -1,37 +1,56 @@
 // Zero-downtime rolling reload (gunicorn's HUP, puma's phased restart), without pm2#3143's lost
-// requests: old workers keep serving until a complete new generation is ready; only then does the
-// data plane switch ('change', new sockets only), and only after that are the old workers told to
-// drain, so every request already sent to them finishes.
-import type { MasterProcess } from './master.ts';
+// requests. One slot at a time: start the slot's new worker, wait until it is ready, swap it into
+// the slot and announce ('change': the data plane stops sending to the old one and closes its
+// connections once what they carry is done), then tell the old worker to drain. Capacity never
+// drops below `workers` ready processes. The next slot does not wait for the old worker to exit:
+// a long request would stall the rollout; the drain is bounded by shutdownTimeout anyway.
+//
+// The first new worker is the canary: code that no longer imports costs one process, and no old
+// worker is touched. A later one that fails stops the rollout there: rolled slots keep their
+// (working) new workers, the others keep their old ones, and reload() rejects with the error.
+import type { MasterProcess, Slot } from './master.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
 export async function rollingReload(master: MasterProcess): Promise<void> {
   const log = master.options.log;
   const generation = ++master.generation;
   const started = Date.now();
-  // Canary: one worker of the new code first. A module that no longer imports costs one process,
-  // not a whole generation, and the old workers never notice.
-  const canary = spawnPending(master, 0, generation);
-  await readyOrAbort(master, [canary], generation);
-  const rest: WorkerHandle[] = [];
-  for (let i = 1; i < master.slots.length; i++) rest.push(spawnPending(master, i, generation));
-  const fresh = [canary, ...rest];
-  await readyOrAbort(master, fresh, generation);
-  // Swap every slot at once, announce, then drain the old generation.
-  const old: WorkerHandle[] = [];
+  const rolled: string[] = [];
+  const draining: string[] = [];
   for (const slot of master.slots) {
-    const w = fresh[slot.index];
-    clearTimeout(slot.restartTimer);
-    slot.restartTimer = undefined;
-    if (slot.current !== undefined) old.push(slot.current);
-    master.pending.delete(w);
-    slot.current = w;
-    slot.generation = generation;
-    slot.backoff.reset();
+    const fresh = spawnPending(master, slot.index, generation);
+    try {
+      await readyOrAbort(master, fresh);
+    } catch (err) {
+      const kept = master.slots.length - rolled.length;
+      const msg = rolled.length === 0 ? 'reload refused: old workers keep serving' : `reload stopped after ${rolled.length} worker(s): ${kept} old worker(s) keep serving`;
+      log('error', msg, { generation, worker: fresh.id, rolled, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    const old = swap(master, slot, fresh, generation);
+    rolled.push(fresh.id);
+    if (old !== undefined) {
+      draining.push(old.id);
+      log('info', 'worker replaced: draining the old one', { generation, worker: fresh.id, old: old.id });
+      master.retire(old);
+    }
   }
+  log('info', 'reloaded', { generation, workers: rolled, draining, ms: Date.now() - started });
+}
+
+/** Puts `fresh` in the slot and announces it; returns the worker it replaced, if any. */
+export function swap(master: MasterProcess, slot: Slot, fresh: WorkerHandle, generation: number): WorkerHandle | undefined {
+  // A crash replacement scheduled for this slot would now start an old-generation worker.
+  clearTimeout(slot.restartTimer);
+  slot.restartTimer = undefined;
+  const old = slot.current;
+  master.pending.delete(fresh);
+  slot.current = fresh;
+  slot.generation = generation;
+  slot.backoff.reset();
+  // Announce before the old worker hears of its drain: the data plane must stop choosing it first.
   master.notify();
-  for (const w of old) master.retire(w);
-  log('info', 'reloaded', { generation, pids: fresh.map((w) => w.pid), draining: old.map((w) => w.pid), ms: Date.now() - started });
+  return old;
 }
 
 function spawnPending(master: MasterProcess, slot: number, generation: number): WorkerHandle {
@@ -41,20 +60,18 @@ function spawnPending(master: MasterProcess, slot: number, generation: number): 
   return w;
 }
 
-/** Waits for all of `workers` to be ready and still alive; otherwise kills them all and throws. */
-async function readyOrAbort(master: MasterProcess, workers: WorkerHandle[], generation: number): Promise<void> {
+/** Waits for `w` to be ready and still alive; otherwise kills it and throws why. */
+async function readyOrAbort(master: MasterProcess, w: WorkerHandle): Promise<void> {
   let failure: unknown;
   try {
-    await Promise.all(workers.map((w) => w.ready));
-    const dead = workers.find((w) => w.exited);
-    if (dead !== undefined) failure = new Error(`worker ${dead.config.slot} of the new generation exited during the reload: ${dead.lastError ?? 'no error reported'}`);
+    await w.ready;
+    if (w.exited) failure = new Error(`worker ${w.config.slot} of the new generation exited during the reload: ${w.lastError ?? 'no error reported'}`);
     else if (master.stopping !== undefined) failure = new Error(`app server "${master.name}" is stopping: reload abandoned`);
   } catch (err) {
     failure = err;
   }
   if (failure === undefined) return;
-  for (const w of workers) master.retire(w);
-  await Promise.all(workers.map((w) => w.exit));
-  master.options.log('error', 'reload refused: old workers keep serving', { generation, error: failure instanceof Error ? failure.message : String(failure) });
+  master.retire(w);
+  await w.exit;
   throw failure;
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 
 const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
-export function socketPath(runtimeDir: string, name: string, slot: number, generation: number): string {
-  const path = join(runtimeDir, `${name}-${slot}-g${generation}.sock`);
+/** `serial` tells apart a recycled worker from the one it replaces (same slot and generation). */
+export function socketPath(runtimeDir: string, name: string, slot: number, generation: number, serial = 0): string {
+  const path = join(runtimeDir, `${name}-${slot}-g${generation}${serial === 0 ? '' : `-r${serial}`}.sock`);
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
     throw new Error(

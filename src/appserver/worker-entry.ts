@@ -3,14 +3,17 @@
 // Exit codes: 0 after a drain, 1 on a fatal error, 78 (EXIT_LOAD_ERROR) when the app cannot load.
 import http from 'node:http';
 import { unlinkSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { type MasterMessage, type WorkerConfig, type WorkerMessage, EXIT_LOAD_ERROR, WORKER_CONFIG_ENV, describeError, isMasterMessage } from './ipc.ts';
+import type net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type MasterMessage, type WorkerConfig, type WorkerMessage, type WorkerStats, EXIT_LOAD_ERROR, WORKER_CONFIG_ENV, describeError, isMasterMessage } from './ipc.ts';
 import { TimedResponse } from './timed-response.ts';
 import { loadApp } from './app-module.ts';
 import type { NodeListener } from './fetch-bridge.ts';
 
 const config = readConfig();
-const label = `${config.name}#${config.slot} g${config.generation} pid ${process.pid}`;
+// The same id as the master's log fields and the x-portico-worker header: slot.generation.pid.
+const label = `${config.name} ${config.slot}.${config.generation}.${process.pid}`;
 
 function readConfig(): WorkerConfig {
   const raw = process.env[WORKER_CONFIG_ENV] ?? process.argv[2];
@@ -47,15 +50,42 @@ let draining = false;
 /** Responses in progress, so a drain can close each connection as its response ends. */
 const inflight = new Set<http.ServerResponse>();
 const connections = new Set<Socket>();
+/** Connections that have carried a request; the others were accepted and their request is due. */
+const used = new WeakSet<Socket>();
+/**
+ * How long a drain leaves a connection that has not sent its first request yet. Accepted just
+ * before the listener closed (likely in direct mode, where clients connect to the shared socket
+ * at any moment), its request is on the wire or in the kernel buffer: destroying it at once
+ * would fail a request the client sent correctly. Spare connections that never send one (undici
+ * opens such) are closed after it.
+ */
+const FRESH_CONNECTION_GRACE_MS = 500;
+let served = 0;
+// Sampled every 20 ms; read and reset on each ping, so the lag is that of the last interval.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+/** Lets the operator (and a test through the whole stack) see which worker and generation answered. */
+const workerHeader = `${config.slot}.${config.generation}.${process.pid}`;
 
-process.on('message', (msg: unknown) => {
+function stats(): WorkerStats {
+  const lag = loopDelay.count === 0 ? 0 : loopDelay.percentile(99) / 1e6;
+  loopDelay.reset();
+  return { requests: served, inflight: inflight.size, rss: process.memoryUsage.rss(), eventLoopLag: Math.round(lag * 10) / 10 };
+}
+
+let gotSocket: (handle: object) => void = () => {};
+/** Direct mode: resolves with the master's listening socket once asked for ('want-socket'). */
+const sharedSocket = new Promise<object>((resolve) => (gotSocket = resolve));
+
+process.on('message', (msg: unknown, handle: unknown) => {
   if (!isMasterMessage(msg)) return;
-  handleMessage(msg);
+  handleMessage(msg, handle);
 });
 
-function handleMessage(msg: MasterMessage): void {
-  if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
+function handleMessage(msg: MasterMessage, handle: unknown): void {
+  if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq, stats: stats() });
   else if (msg.type === 'shutdown') drain('shutdown requested');
+  else if (msg.type === 'socket' && typeof handle === 'object' && handle !== null) gotSocket(handle);
 }
 
 // The master died or dropped us: nobody will route here again, and no orphan may outlive it.
@@ -82,7 +112,12 @@ if (loaded !== undefined) {
 function serve(app: NodeListener): void {
   const srv = http.createServer({ ServerResponse: TimedResponse }, (req, res) => {
     inflight.add(res);
-    res.once('close', () => inflight.delete(res));
+    used.add(req.socket);
+    res.once('close', () => {
+      inflight.delete(res);
+      served++;
+    });
+    res.setHeader('x-portico-worker', workerHeader);
     // A request that arrives on a kept-alive connection after the drain began is still served
     // (it was sent before the data plane heard of the drain), but its connection closes after it.
     if (draining) res.setHeader('connection', 'close');
@@ -93,10 +128,24 @@ function serve(app: NodeListener): void {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
+  const where = config.listen === undefined ? config.socket : `${config.listen.host}:${config.listen.port}`;
   srv.on('error', (err) => {
-    console.error(`[worker ${label}] cannot listen on ${config.socket}:`, err);
-    reportAndExit({ type: 'load-error', message: `cannot listen on ${config.socket}: ${err.message}`, stack: err.stack }, EXIT_LOAD_ERROR);
+    console.error(`[worker ${label}] cannot listen on ${where}:`, err);
+    reportAndExit({ type: 'load-error', message: `cannot listen on ${where}: ${err.message}`, stack: err.stack }, EXIT_LOAD_ERROR);
   });
+  if (config.listen !== undefined) {
+    // Direct mode: listen() on a copy of the master's bound socket; this process accepts its own
+    // connections (see shared-socket.ts). net.Server.listen takes a raw TCP handle.
+    send({ type: 'want-socket' });
+    void sharedSocket.then((handle) => {
+      if (draining) return;
+      srv.listen(handle as net.Server, () => {
+        const a = srv.address() as AddressInfo;
+        send({ type: 'ready', socket: '', pid: process.pid, address: { host: a.address, port: a.port } });
+      });
+    });
+    return;
+  }
   // A socket file left by a killed worker of the same slot would make listen() fail with EADDRINUSE.
   try {
     unlinkSync(config.socket);
@@ -125,14 +174,19 @@ function drain(reason: string): void {
   for (const res of inflight) {
     // Head not sent yet: node closes the connection after this response by itself.
     if (!res.headersSent) res.setHeader('connection', 'close');
-    else res.once('finish', closeUnusedConnections);
+    else res.once('finish', () => closeUnusedConnections(false));
   }
-  closeUnusedConnections();
+  closeUnusedConnections(false);
+  setTimeout(() => closeUnusedConnections(true), Math.min(FRESH_CONNECTION_GRACE_MS, config.shutdownTimeout)).unref();
 }
 
-/** Destroys every connection without a response in progress (after 'finish', the data is flushed). */
-function closeUnusedConnections(): void {
+/**
+ * Destroys every idle kept-alive connection (a response in progress keeps its connection until
+ * 'finish', when the data is flushed), and with `fresh` those that never sent a request too.
+ * Closing an idle kept-alive connection is what RFC 9112 §9.3.1 lets clients retry after.
+ */
+function closeUnusedConnections(fresh: boolean): void {
   const busy = new Set<unknown>();
   for (const res of inflight) if (res.socket !== null && !res.writableFinished) busy.add(res.socket);
-  for (const socket of connections) if (!busy.has(socket)) socket.destroy();
+  for (const socket of connections) if (!busy.has(socket) && (fresh || used.has(socket))) socket.destroy();
 }

@@ -2,9 +2,10 @@
 // draining → exited), watch its heartbeat, and stop or kill it. Policy (restart, reload) lives in
 // the master; this file only reports what happened.
 import { type ChildProcess, fork } from 'node:child_process';
+import type net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { type MasterMessage, type WorkerConfig, EXIT_LOAD_ERROR, WORKER_CONFIG_ENV, isWorkerMessage } from './ipc.ts';
+import { type MasterMessage, type TcpAddress, type WorkerConfig, type WorkerStats, EXIT_LOAD_ERROR, WORKER_CONFIG_ENV, isWorkerMessage } from './ipc.ts';
 
 export type WorkerState = 'starting' | 'ready' | 'draining';
 
@@ -30,6 +31,8 @@ export interface WorkerHandleEvents {
   unresponsive: [silentMs: number];
   /** Still running `shutdownTimeout` after being asked to drain: about to be SIGKILLed. */
   'drain-timeout': [];
+  /** A pong brought fresh figures (`stats`). */
+  stats: [];
 }
 
 export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
@@ -42,6 +45,10 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   exited = false;
   /** The last error the worker reported (fatal or load-error), or why it was killed. */
   lastError: string | undefined;
+  /** Direct mode: the TCP address the worker accepts on (the real port when 0 was asked). */
+  address: TcpAddress | undefined;
+  /** The worker's own figures from its last pong (zeros until the first one). */
+  stats: WorkerStats = { requests: 0, inflight: 0, rss: 0, eventLoopLag: 0 };
   /** Settles when the worker is ready; rejects if it exits first. */
   readonly ready: Promise<void>;
   /** Resolves once the process has exited. */
@@ -53,15 +60,16 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   #heartbeat: NodeJS.Timeout;
   #killTimer: NodeJS.Timeout | undefined;
 
-  constructor(config: WorkerConfig, timeout: number) {
+  /** `sharedSocket`: direct mode's listening handle (shared-socket.ts), sent when the worker asks. */
+  constructor(config: WorkerConfig, timeout: number, sharedSocket?: object) {
     super();
     this.config = config;
+    // Same process group: Ctrl-C reaches workers too (they drain), and no worker outlives a terminal.
+    // The master's own flags (--test, --inspect, --watch) must not leak into workers.
     this.child = fork(WORKER_ENTRY, [], {
       execPath: process.execPath,
-      // The master's own flags (--test, --inspect, --watch) must not leak into workers.
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // Same process group: Ctrl-C reaches workers too (they drain), and no worker outlives a terminal.
       detached: false,
       env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
     });
@@ -90,10 +98,17 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       if (!isWorkerMessage(msg)) return;
       this.#lastSeen = Date.now();
       if (msg.type === 'ready' && this.state === 'starting') {
+        this.address = msg.address;
         this.state = 'ready';
         this.readyAt = Date.now();
         settle.resolve();
         this.emit('ready');
+      } else if (msg.type === 'want-socket' && sharedSocket !== undefined && this.child.connected) {
+        // child_process sends a raw TCP handle as 'net.Native' and leaves the master's copy open.
+        this.child.send({ type: 'socket' } satisfies MasterMessage, sharedSocket as net.Server, () => {});
+      } else if (msg.type === 'pong' && msg.stats !== undefined) {
+        this.stats = msg.stats;
+        this.emit('stats');
       } else if (msg.type === 'load-error') {
         this.lastError = msg.message;
         this.#loadError = new AppLoadError(`app "${config.name}" failed to load ${config.module}: ${msg.message}`, msg.stack);
@@ -102,9 +117,15 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       }
     });
     // One timer both pings and checks: a starting worker must become ready within `timeout`, a
-    // running one must answer some ping within `timeout` (gunicorn's --timeout).
-    this.#heartbeat = setInterval(() => this.#beat(timeout), Math.max(10, Math.floor(timeout / 3)));
+    // running one must answer some ping within `timeout` (gunicorn's --timeout). At least once a
+    // second, so the figures in `portico status` (carried by the pongs) are never staler than that.
+    this.#heartbeat = setInterval(() => this.#beat(timeout), Math.max(10, Math.min(1_000, Math.floor(timeout / 3))));
     this.#heartbeat.unref();
+  }
+
+  /** `slot.generation.pid`: the id in log lines and in the x-portico-worker response header. */
+  get id(): string {
+    return `${this.config.slot}.${this.config.generation}.${this.pid}`;
   }
 
   get socket(): string {
@@ -157,3 +178,4 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     return new Error(`worker ${this.config.slot} of app "${this.config.name}" ${how} before it was ready${why}`);
   }
 }
+
