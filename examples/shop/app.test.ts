@@ -101,5 +101,7 @@ test('middleware is listed with names, scopes and places', () => {
     { method: 'GET', path: '/api/products' },
     { method: 'GET', path: '/api/products/:id' },
     { method: 'POST', path: '/api/products' },
+    { method: 'GET', path: '/api/cart' },
+    { method: 'POST', path: '/api/cart' },
   ]);
 });

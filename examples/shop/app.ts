@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { createApp, NotFoundError, validate, type App, type Middleware } from '../../src/framework/index.ts';
 import { ProductStore } from './products.ts';
+import { cartRoutes } from './cart.ts';
+import type { SessionStore } from '../../src/framework/index.ts';
 
 const ProductInput = z.object({
   name: z.string().trim().min(1, 'name must not be empty'),
@@ -30,6 +32,23 @@ export interface ShopOptions {
   dev?: boolean;
   /** Request log lines on stdout; default: on, except under NODE_ENV=test. */
   log?: boolean;
+  /** Where carts live; default: in the signed session cookie (works across workers). */
+  sessionStore?: SessionStore;
+  /** Session cookie secrets, newest first; default: SHOP_SESSION_SECRETS (comma-separated). */
+  sessionSecret?: string | string[];
+}
+
+// Only for development and tests: anyone reading this file could forge sessions with it.
+const DEV_SECRET = 'portico-shop-development-secret-do-not-use-in-production';
+
+function sessionSecret(option: string | string[] | undefined): string | string[] {
+  if (option !== undefined) return option;
+  const env = process.env.SHOP_SESSION_SECRETS;
+  if (env !== undefined && env.trim() !== '') return env.split(',').map((s) => s.trim());
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error('the shop needs SHOP_SESSION_SECRETS (comma-separated, newest first, each ≥ 32 characters) in production');
+  }
+  return DEV_SECRET;
 }
 
 export function createShopApp(options: ShopOptions = {}): App {
@@ -53,6 +72,8 @@ export function createShopApp(options: ShopOptions = {}): App {
       const product = store.create(c.validated<ProductInput>('json'));
       return c.json(product, 201, { location: `/api/products/${product.id}` });
     });
+
+    cartRoutes(api, { products: store, store: options.sessionStore, secret: sessionSecret(options.sessionSecret) });
   });
   return app;
 }

@@ -8,12 +8,18 @@ import { Group } from './group.ts';
 import { runChain, type Handler, type Middleware, type MiddlewareInfo } from './middleware.ts';
 import { describe, RouteTable, scopeEntries, type RouteEntry, type RouteInfo } from './route-table.ts';
 import type { RouteMatch, RouterOptions } from './router.ts';
+import { CookieSigner, type Secrets } from './signed-cookie.ts';
 
 export interface AppOptions extends RouterOptions {
   /** Show stacks on 500s. Default: NODE_ENV === 'development'. */
   dev?: boolean;
   /** Default cap for `c.bodyJson()`/`c.bodyForm()`, in bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Secrets for `c.signedCookie()`/`c.setSignedCookie()`, newest first: the first signs, all
+   * verify (rotation). Each at least 32 characters.
+   */
+  secrets?: Secrets;
 }
 
 /** Why no route answered; the unmatched chain's terminal turns it into a response. */
@@ -33,7 +39,8 @@ export class App extends Group<''> {
     super(new RouteTable(options), '', null);
     this.dev = options.dev ?? process.env.NODE_ENV === 'development';
     const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-    this.#runtime = { bodyLimit, notFound: (c) => this.#answerNotFound(c) };
+    const signer = options.secrets === undefined ? null : new CookieSigner(options.secrets);
+    this.#runtime = { bodyLimit, signer, notFound: (c) => this.#answerNotFound(c) };
   }
 
   /** Bound, so `export default app` and `{ fetch: app.fetch }` both work. */
@@ -63,6 +70,7 @@ export class App extends Group<''> {
       c.set(UNMATCHED, match);
       res = await runChain(this.#fallbackChain(), c, this.#handleError);
     }
+    res = c.commitCookies(res);
     // RFC 9110 §9.3.2: HEAD is GET without the content; headers (Content-Length included) stay.
     if (req.method === 'HEAD' && res.body !== null) {
       res.body.cancel().catch(() => {});

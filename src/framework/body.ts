@@ -15,13 +15,7 @@ const EMPTY = new Uint8Array(0);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function readLimited(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null) {
-    // RFC 9110 §8.6: a single non-negative decimal; anything else is malformed framing.
-    if (!/^\d+$/.test(declared)) throw new BadRequestError('invalid Content-Length', 'BAD_CONTENT_LENGTH');
-    const size = Number(declared);
-    if (size > limit) throw tooLarge(limit, `Content-Length is ${size} bytes`);
-  }
+  checkDeclaredLength(req, limit);
   if (req.body === null) return EMPTY;
   if (req.bodyUsed) throw new Error('the request body was already read outside the framework');
 
@@ -47,6 +41,16 @@ export async function readLimited(req: Request, limit: number): Promise<Uint8Arr
     at += c.byteLength;
   }
   return out;
+}
+
+/** 413 before a byte is read when Content-Length already says too much; 400 when it is malformed. */
+export function checkDeclaredLength(req: Request, limit: number): void {
+  const declared = req.headers.get('content-length');
+  if (declared === null) return;
+  // RFC 9110 §8.6: a single non-negative decimal; anything else is malformed framing.
+  if (!/^\d+$/.test(declared)) throw new BadRequestError('invalid Content-Length', 'BAD_CONTENT_LENGTH');
+  const size = Number(declared);
+  if (size > limit) throw tooLarge(limit, `Content-Length is ${size} bytes`);
 }
 
 export function tooLarge(limit: number, what: string): PayloadTooLargeError {

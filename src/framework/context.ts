@@ -2,13 +2,19 @@
 // request id, the value map, the body) is made on first use, so a plain `GET → c.json()` costs
 // this object and its response.
 import { isAcceptableRequestId, newRequestId } from '../http/context.ts';
-import { FORM_TYPES, isJsonType, mediaType, parseForm, parseJson, readLimited, requireType, tooLarge } from './body.ts';
+import { MULTIPART_TOTAL_DEFAULT, parseMultipart, type MultipartBody, type MultipartLimits } from './multipart.ts';
+import { checkDeclaredLength, FORM_TYPES, isJsonType, mediaType, parseForm, parseJson, readLimited, requireType, tooLarge } from './body.ts';
 import { runSchema, validatedKey, type InferOutput, type StandardSchemaV1, type ValidationTarget } from './validate.ts';
 import type { PathParams } from './path-params.ts';
+import { parseCookies, serializeCookie, type CookieOptions } from './cookie.ts';
+import type { CookieSigner } from './signed-cookie.ts';
+import type { Session } from './session.ts';
 
 /** What a context needs from its app; one object per app, shared by all requests. */
 export interface ContextRuntime {
   readonly bodyLimit: number;
+  /** From the app's `secrets`; null when none were given (signed cookies then throw). */
+  readonly signer: CookieSigner | null;
   notFound(c: Context): Response | Promise<Response>;
 }
 
@@ -42,6 +48,9 @@ export class Context<P extends string = any> {
   #requestId: string | undefined = undefined;
   #vars: Map<string, unknown> | undefined = undefined;
   #bytes: Promise<Uint8Array<ArrayBuffer>> | undefined = undefined;
+  #cookies: Record<string, string> | undefined = undefined;
+  /** Set-Cookie values to add to whatever response the chain ends with. */
+  #setCookies: string[] | undefined = undefined;
 
   constructor(req: Request, path: string, queryAt: number, runtime: ContextRuntime) {
     this.req = req;
@@ -83,6 +92,75 @@ export class Context<P extends string = any> {
 
   get<T = unknown>(key: string): T | undefined {
     return this.#vars?.get(key) as T | undefined;
+  }
+
+  // ── cookies ────────────────────────────────────────────────────────────────
+
+  /** A request cookie's value (percent-decoded), or undefined. */
+  cookie(name: string): string | undefined {
+    return (this.#cookies ??= parseCookies(this.req.headers.get('cookie')))[name];
+  }
+
+  /** All request cookies. */
+  cookies(): Readonly<Record<string, string>> {
+    return (this.#cookies ??= parseCookies(this.req.headers.get('cookie')));
+  }
+
+  /**
+   * Adds a `Set-Cookie` to the response, whichever response the chain ends with (so it can be
+   * called before the response exists, or by middleware after `next()`). Path defaults to '/'.
+   */
+  setCookie(name: string, value: string, options?: CookieOptions): void {
+    (this.#setCookies ??= []).push(serializeCookie(name, value, options));
+  }
+
+  /** Expires the cookie now; give the same path and domain it was set with. */
+  deleteCookie(name: string, options?: Pick<CookieOptions, 'path' | 'domain' | 'secure' | 'httpOnly' | 'sameSite'>): void {
+    this.setCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) });
+  }
+
+  /** The value of a cookie signed with any of the app's `secrets`; undefined if absent or forged. */
+  signedCookie(name: string): string | undefined {
+    const raw = this.cookie(name);
+    if (raw === undefined) return undefined;
+    return this.#signer('signedCookie').unsign(name, raw) ?? undefined;
+  }
+
+  /** Sets a cookie signed with the newest of the app's `secrets`. */
+  setSignedCookie(name: string, value: string, options?: CookieOptions): void {
+    this.setCookie(name, this.#signer('setSignedCookie').sign(name, value), options);
+  }
+
+  #signer(what: string): CookieSigner {
+    const s = this.#runtime.signer;
+    if (s === null) throw new Error(`c.${what}(): createApp({ secrets }) is required for signed cookies`);
+    return s;
+  }
+
+  /** The session; needs the `session()` middleware on this route. */
+  get session(): Session {
+    const s = this.get<Session>(SESSION_KEY);
+    if (s === undefined) throw new Error('c.session: no session() middleware ran on this route');
+    return s;
+  }
+
+  /**
+   * Internal: adds the pending Set-Cookie headers to the final response. Each is appended as a
+   * field of its own: Set-Cookie must never be folded into one line (RFC 9110 §5.3).
+   */
+  commitCookies(res: Response): Response {
+    const list = this.#setCookies;
+    if (list === undefined) return res;
+    this.#setCookies = undefined;
+    let out = res;
+    try {
+      for (const v of list) out.headers.append('set-cookie', v);
+    } catch {
+      // Immutable headers (Response.redirect(), a fetch() response): copy, then append.
+      out = new Response(res.body, { status: res.status, statusText: res.statusText, headers: new Headers(res.headers) });
+      for (const v of list) out.headers.append('set-cookie', v);
+    }
+    return out;
   }
 
   // ── responses ──────────────────────────────────────────────────────────────
@@ -138,6 +216,21 @@ export class Context<P extends string = any> {
     return parseForm(await this.bodyBytes(options), this.req.headers.get('content-type')!);
   }
 
+  /**
+   * multipart/form-data, streamed through the parser with limits checked as bytes arrive: 415 for
+   * another type, 413 past a size or count limit, 400 when malformed. Files come back buffered,
+   * each up to `limits.fileSize` (see multipart.ts).
+   */
+  async bodyMultipart(limits?: MultipartLimits): Promise<MultipartBody> {
+    requireType(this.req, mediaType(this.req) === 'multipart/form-data', 'multipart/form-data');
+    const contentType = this.req.headers.get('content-type')!;
+    // Already read (say by a validator): parse the kept bytes, whose read was capped by bodyLimit.
+    if (this.#bytes !== undefined) return parseMultipart(contentType, await this.#bytes, limits);
+    checkDeclaredLength(this.req, limits?.totalSize ?? MULTIPART_TOTAL_DEFAULT);
+    if (this.req.bodyUsed) throw new Error('the request body was already read outside the framework');
+    return parseMultipart(contentType, this.req.body, limits);
+  }
+
   // ── validation ─────────────────────────────────────────────────────────────
 
   /** Validates any value with a Standard Schema; 400 naming each failing field. */
@@ -154,6 +247,9 @@ export class Context<P extends string = any> {
     return this.#vars.get(key) as T;
   }
 }
+
+/** Where `session()` leaves the request's session for `c.session`. */
+export const SESSION_KEY = 'portico.session';
 
 const EMPTY = Object.freeze(Object.create(null));
 

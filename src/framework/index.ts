@@ -10,3 +10,11 @@ export { validate, type StandardSchemaV1, type InferOutput, type ValidationTarge
 export { ValidationError, errorResponse, type ErrorHandler, type ValidationIssue } from './errors.ts';
 export { DEFAULT_BODY_LIMIT } from './body.ts';
 export * from '../http/errors.ts';
+export { parseCookies, serializeCookie, type CookieOptions } from './cookie.ts';
+export { CookieSigner, MIN_SECRET_LENGTH, type Secrets } from './signed-cookie.ts';
+export { session, Session, type SessionOptions } from './session.ts';
+export type { SessionStore, SessionData, StoredSession } from './session-store.ts';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.ts';
+export { CookieStore, SessionTooLargeError, type CookieStoreOptions } from './cookie-store.ts';
+export { RedisStore, type RedisLike, type RedisStoreOptions } from './redis-store.ts';
+export type { MultipartBody, MultipartFile, MultipartLimits } from './multipart.ts';
