@@ -1,0 +1,79 @@
+// The HTTPS edge: one node:http2 secure server that speaks h2 and HTTP/1.1, chosen per connection
+// by ALPN (RFC 7301; RFC 9113 §3.2), with certificates picked by SNI from a CertificateStore.
+// Both protocols go through the same per-request mapping as the cleartext listener.
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import { type EdgeRuntime, handleRequest } from './request-mapping.ts';
+import type { CertificateStore } from './certificate-store.ts';
+import type { HostPolicy } from './host-policy.ts';
+import { DEFAULT_LIMITS, checkingInterval, limitConnections, type EdgeLimits } from './limits.ts';
+
+export interface HttpsListenerOptions {
+  limits?: EdgeLimits;
+  /** Canonical-host redirects and HSTS, answered and added at the edge. */
+  policy?: HostPolicy | null;
+}
+
+export interface HttpsListener {
+  readonly server: http2.Http2SecureServer;
+  /** Stops new streams on idle h2 sessions (GOAWAY) and closes idle HTTP/1.1 connections. */
+  closeIdleConnections(): void;
+  /** Destroys every connection, busy or not (the shutdown deadline). */
+  closeAllConnections(): void;
+}
+
+export function createHttpsListener(runtime: EdgeRuntime, certificates: CertificateStore, options: HttpsListenerOptions = {}): HttpsListener {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const server = http2.createSecureServer({
+    ...certificates.defaultCredentials,
+    SNICallback: (servername, callback) => callback(null, certificates.contextFor(servername)),
+    allowHTTP1: true,
+    // TLS 1.2 is the floor RFC 9113 §9.2 sets for h2 (and what every current client offers).
+    minVersion: 'TLSv1.2',
+    // SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2); nginx's default is 128.
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams, enablePush: false, maxHeaderListSize: limits.maxHeaderSize },
+    maxHeaderListPairs: limits.maxHeaderCount + 4, // + the four request pseudo-header fields
+    // The same HTTP/1.1 guards as the cleartext listener (node applies them under allowHTTP1).
+    maxHeaderSize: limits.maxHeaderSize,
+    connectionsCheckingInterval: checkingInterval(limits),
+  } as http2.SecureServerOptions);
+  const h1 = server as unknown as { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number };
+  h1.headersTimeout = limits.headersTimeout;
+  h1.requestTimeout = limits.requestTimeout;
+  h1.keepAliveTimeout = limits.keepAliveTimeout;
+  limitConnections(server, limits);
+  // The default context serves clients without SNI; the SNICallback reads the store on each handshake.
+  const onReload = (err: Error | null): void => {
+    if (err === null) server.setSecureContext(certificates.defaultCredentials);
+  };
+  certificates.on('reload', onReload);
+  server.on('close', () => certificates.off('reload', onReload));
+
+  const rules = { policy: options.policy ?? null, limits };
+  server.on('request', (req, res) => handleRequest(runtime, req, res, 'https', rules));
+
+  const sockets = new Set<Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  // A failed handshake (wrong SNI, plain HTTP on the TLS port, a scanner) is the client's problem.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  const closeIdleH1 = (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections;
+  return {
+    server,
+    closeIdleConnections(): void {
+      // session.close(): GOAWAY, in-flight streams finish, then the session ends (RFC 9113 §6.8).
+      for (const session of sessions) session.close();
+      closeIdleH1?.call(server);
+    },
+    closeAllConnections(): void {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

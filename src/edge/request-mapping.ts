@@ -1,0 +1,221 @@
+// The per-request mapping from node's HTTP objects onto the layer contract (PorticoRequest +
+// RequestContext), and back from a PorticoResponse. The one place that touches node:http's and
+// node:http2's request/response objects, shared by every listener (HTTP/1.1 cleartext, HTTPS with
+// h2 and HTTP/1.1 by ALPN), so the I/O model can change (docs/io-model.md) without reshaping a layer.
+import type { Socket } from 'node:net';
+import type http from 'node:http';
+import { Http2ServerResponse, type Http2ServerRequest, type IncomingHttpHeaders } from 'node:http2';
+import { pipeline } from 'node:stream';
+import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
+import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../http/context.ts';
+import { errorResponse } from '../http/error-response.ts';
+import { type TrustedPeers, resolveClient } from './trusted-peers.ts';
+import type { HostPolicy } from './host-policy.ts';
+import { DEFAULT_LIMITS, checkHead, type EdgeLimits } from './limits.ts';
+
+export interface EdgeRuntime {
+  /** Read on every request so a reload swaps the chain without touching connections. */
+  readonly handler: Handler;
+  readonly trusted: TrustedPeers;
+  /** Called once per finished request (access log, metrics). */
+  onResponse?(req: PorticoRequest, res: PorticoResponse, ctx: RequestContext): void;
+  onError?(err: unknown, ctx: RequestContext): void;
+}
+
+export type EdgeRequest = http.IncomingMessage | Http2ServerRequest;
+export type EdgeResponse = http.ServerResponse | Http2ServerResponse;
+
+/** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; node throws on them. */
+const H2_CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+
+/** What a listener decides before any layer: its limits and its host policy. Built once per listener. */
+export interface EdgeRules {
+  readonly policy: HostPolicy | null;
+  readonly limits: EdgeLimits;
+}
+
+const NO_RULES: EdgeRules = { policy: null, limits: DEFAULT_LIMITS };
+
+export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeResponse, scheme: 'http' | 'https', rules: EdgeRules = NO_RULES): void {
+  const h2 = req.httpVersionMajor === 2;
+  const headers = h2 ? h2Headers(req.headers) : req.headers as Record<string, string>;
+  const peer = req.socket.remoteAddress ?? '';
+  const trusted = runtime.trusted;
+  const sentId = headers['x-request-id'];
+  const hostHeader = headers.host ?? '';
+  const peerTrusted = trusted.has(peer);
+  const client = resolveClient(peer, headers, trusted);
+  const ctx = new RequestContext(
+    peer,
+    peerTrusted,
+    client.address,
+    req.socket.remotePort ?? 0,
+    scheme,
+    hostOnly(hostHeader),
+    peerTrusted && isAcceptableRequestId(sentId) ? sentId : undefined,
+  );
+  const edgeSlot = ctx.startTiming('edge');
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  // h2 has no framing headers: a body follows unless HEADERS carried END_STREAM (RFC 9113 §8.1).
+  const hasBody = h2
+    ? !(req as Http2ServerRequest).stream.endAfterHeaders && headers['content-length'] !== '0'
+    : headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
+  const preq: PorticoRequest = {
+    method: req.method ?? 'GET',
+    target: url,
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers,
+    body: hasBody ? req : null,
+    httpVersion: req.httpVersion,
+  };
+  res.on('close', () => {
+    if (!res.writableFinished) ctx.abort();
+  });
+  const tooLarge = checkHead(req, url, rules.limits);
+  if (tooLarge !== null) {
+    send(runtime, preq, res, fail(runtime, tooLarge, preq, ctx), ctx, edgeSlot, null);
+    return;
+  }
+  const policy = rules.policy;
+  let hsts: string | null = null;
+  if (policy !== null) {
+    // Redirects are answered here, before routing or any upstream sees the request.
+    // Behind a trusted TLS terminator the client's scheme is the forwarded one: no redirect loop.
+    const redirect = policy.redirect(preq.method, client.proto ?? scheme, ctx.host, hostHeader, url);
+    if (redirect !== null) {
+      const location = { status: redirect.status, headers: { location: redirect.location, 'content-type': 'text/plain' }, body: `Redirecting to ${redirect.location}\n` };
+      send(runtime, preq, res, location, ctx, edgeSlot, null);
+      return;
+    }
+    if (scheme === 'https') hsts = policy.hsts(ctx.host);
+  }
+  let result: PorticoResponse | Promise<PorticoResponse>;
+  try {
+    result = runtime.handler(preq, ctx);
+  } catch (err) {
+    result = fail(runtime, err, preq, ctx);
+  }
+  if (result instanceof Promise) {
+    result.then(
+      (r) => send(runtime, preq, res, r, ctx, edgeSlot, hsts),
+      (err) => send(runtime, preq, res, fail(runtime, err, preq, ctx), ctx, edgeSlot, hsts),
+    );
+  } else {
+    send(runtime, preq, res, result, ctx, edgeSlot, hsts);
+  }
+}
+
+function fail(runtime: EdgeRuntime, err: unknown, req: PorticoRequest, ctx: RequestContext): PorticoResponse {
+  runtime.onError?.(err, ctx);
+  return errorResponse(err, req.headers, ctx);
+}
+
+function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: PorticoResponse, ctx: RequestContext, edgeSlot: number, hsts: string | null): void {
+  ctx.endTiming(edgeSlot);
+  const h2 = res instanceof Http2ServerResponse;
+  if (h2 ? res.stream.destroyed : res.destroyed) {
+    discard(r.body);
+    return;
+  }
+  const headers = r.headers;
+  if (h2) for (const name of H2_CONNECTION_HEADERS) delete headers[name];
+  // RFC 9110 §15.5.14: close rather than read (and discard) the rest of a body we refused.
+  else if (r.status === 413) headers.connection = 'close';
+  headers['x-request-id'] = ctx.id;
+  headers['server-timing'] = formatServerTiming(ctx.timings);
+  // The operator's HSTS policy wins over an upstream's own (one policy per host, RFC 6797 §8.1).
+  if (hsts !== null) headers['strict-transport-security'] = hsts;
+  const body = r.body;
+  // h2 streams share the session's socket: its byte count says nothing about this response.
+  // The socket is detached from the response once it finishes: keep it to read the byte count.
+  const socket = h2 ? null : res.socket;
+  const startBytes = h2 ? -1 : socket?.bytesWritten ?? 0;
+  // RFC 9110 §9.3.2 / §15.4.5 / §15.3.5: HEAD, 304 and 204 carry no content.
+  const noContent = req.method === 'HEAD' || r.status === 304 || r.status === 204 || r.status < 200;
+  // The h2 compat response has the same writeHead/end shape; one type keeps the calls simple.
+  const out = res as http.ServerResponse;
+  // A complete payload goes out with its length rather than chunked (RFC 9112 §6.3: simpler for
+  // every client and cache downstream).
+  if (!noContent && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+    if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    else if (body instanceof Uint8Array) headers['content-length'] = String(body.length);
+  }
+  try {
+    out.writeHead(r.status, headers);
+  } catch (err) {
+    // An invalid header value from a layer or upstream: never send half a head.
+    const e = errorResponse(err, req.headers, ctx);
+    e.headers['x-request-id'] = ctx.id;
+    out.writeHead(502, e.headers);
+    res.end(e.body as string);
+    runtime.onError?.(err, ctx);
+    return;
+  }
+  if (body === null || noContent) {
+    discard(body);
+    res.end();
+    finished(runtime, req, r, ctx, res, socket, startBytes);
+  } else if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.end(body);
+    finished(runtime, req, r, ctx, res, socket, startBytes);
+  } else {
+    if (h2 && runtime.onResponse !== undefined) body.on('data', (chunk: Buffer) => (ctx.bodyBytesSent += chunk.length));
+    pipeline(body, res as NodeJS.WritableStream, (err) => {
+      if (err) runtime.onError?.(err, ctx);
+      finished(runtime, req, r, ctx, res, socket, startBytes);
+    });
+  }
+}
+
+function finished(runtime: EdgeRuntime, req: PorticoRequest, r: PorticoResponse, ctx: RequestContext, res: EdgeResponse, socket: Socket | null, startBytes: number): void {
+  if (runtime.onResponse === undefined) return;
+  if (startBytes === -1) {
+    // h2: the body bytes as counted (HPACK makes the head's wire size unknowable per stream).
+    if (typeof r.body === 'string' || r.body instanceof Uint8Array) ctx.bodyBytesSent = Buffer.byteLength(r.body);
+    ctx.bytesSent = ctx.bodyBytesSent;
+    runtime.onResponse(req, r, ctx);
+    return;
+  }
+  // Per-response byte counts from the connection's running total (nginx's $bytes_sent and
+  // $body_bytes_sent); node keeps the rendered head in `_header`, stable since node 0.x.
+  const sent = Math.max(0, (socket?.bytesWritten ?? startBytes) - startBytes);
+  const head = (res as unknown as { _header?: string | null })._header;
+  ctx.bytesSent = sent;
+  ctx.bodyBytesSent = Math.max(0, sent - (typeof head === 'string' ? Buffer.byteLength(head) : 0));
+  runtime.onResponse(req, r, ctx);
+}
+
+function hostOnly(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
+  const colon = host.indexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+/**
+ * Drops a body we will not send (HEAD, 304, client gone). Some streams (undici's) report an early
+ * destroy as an error: it is expected here, so it must not become an uncaught exception.
+ */
+function discard(body: PorticoResponse['body']): void {
+  if (body === null || typeof body !== 'object' || !('destroy' in body)) return;
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/**
+ * The h2 request's fields as the layers expect them from HTTP/1.1: pseudo-header fields dropped,
+ * `:authority` as Host (RFC 9113 §8.3.1: it takes precedence over a Host field). node already
+ * lowercases names and joins split `cookie` fields with "; " (RFC 9113 §8.2.3).
+ */
+export function h2Headers(raw: IncomingHttpHeaders): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in raw) {
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    const value = raw[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
+  }
+  const authority = raw[':authority'];
+  if (typeof authority === 'string' && authority !== '') headers.host = authority;
+  return headers;
+}
