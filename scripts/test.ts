@@ -1,5 +1,6 @@
 // `npm test`: type check, lint, then node's test runner over every test file, in parallel.
-// Unit tests sit beside their source (src/**/*.test.ts); journeys and failure scenarios in test/.
+// Unit tests sit beside their source (src/**/*.test.ts); journeys and failure scenarios in test/;
+// the examples' own tests beside them (examples/**/*.test.ts).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -32,7 +33,7 @@ if (only.length === 0) {
   step('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
   step('lint', bin('eslint'), ['.']);
 }
-const files = only.length > 0 ? only : [...findTests(join(root, 'src'), []), ...findTests(join(root, 'test'), [])].sort();
+const files = only.length > 0 ? only : [...findTests(join(root, 'src'), []), ...findTests(join(root, 'test'), []), ...findTests(join(root, 'examples'), [])].sort();
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
   cwd: root,
   stdio: 'inherit',

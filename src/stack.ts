@@ -1,27 +1,34 @@
 // The composition root: wires the layers in journey order (edge → routing → route target) for
 // one config snapshot, and swaps snapshots on reload. Runtime state (pools' connections and
 // counters, app workers) lives here, apart from the immutable config, so it survives a reload.
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Handler, Layer } from './http/types.ts';
 import { compose } from './http/compose.ts';
-import type { ResolvedConfig } from './config/resolved.ts';
-import { createHttpListener, type EdgeRuntime } from './edge/http-listener.ts';
+import type { ResolvedCache, ResolvedConfig, ResolvedRoute } from './config/resolved.ts';
+import type { EdgeRuntime } from './edge/request-mapping.ts';
+import { startListener, type EdgeListener } from './edge/listener.ts';
 import { trustedPeers, type TrustedPeers } from './edge/trusted-peers.ts';
 import { RouteTable, type RouteEntry } from './routing/route-table.ts';
-import { routingHandler } from './routing/router-layer.ts';
+import { routingHandler, type RouteTarget } from './routing/router-layer.ts';
+import { withRouteRules } from './routing/route-rules.ts';
+import { handleUpgrade, type UpgradeDeps, type UpgradeStats, type UpgradeTarget } from './proxy/upgrade.ts';
+import { compileConditions } from './routing/conditions.ts';
 import { buildTarget, type StageInfo } from './routing/targets.ts';
 import { UpstreamPool } from './balancer/upstream-pool.ts';
 import { compressHandler } from './compress/compress.ts';
+import { bodyLimitHandler } from './edge/body-limit.ts';
 import { startAppServer, type AppServer } from './appserver/index.ts';
 import type { Log } from './observability/logger.ts';
-import { accessLogLine } from './observability/access-log.ts';
+import { compileFormat, type Formatter } from './observability/access-log.ts';
+import { createAccessLogWriter, type AccessLogWriter } from './observability/access-log-writer.ts';
 import { describeRoute } from './routing/describe.ts';
+import { createHttpCache, type HttpCache, type PurgeRequest } from './cache/index.ts';
 
 export interface StackOptions {
   log: Log;
   /** Where access log lines go; none when absent. */
-  accessLog?: (line: string) => void;
+  /** Write the access log the config describes (`portico up` does; embedded and test stacks default to off). */
+  accessLog?: boolean;
   /** Extra layers in front of routing (outermost first), e.g. for benchmarks or embedding. */
   layers?: Layer[];
 }
@@ -40,6 +47,14 @@ interface Snapshot {
   handler: Handler;
   trusted: TrustedPeers;
   routes: RouteDescription[];
+  accessLogFormat: Formatter | null;
+  /** Routing for upgrade requests (WebSockets), which bypass the handler chain after routing. */
+  upgrades: RouteTable<UpgradeChoice>;
+}
+
+interface UpgradeChoice {
+  when: RouteTarget['when'];
+  target: () => UpgradeTarget | null;
 }
 
 export class Stack implements EdgeRuntime {
@@ -48,16 +63,22 @@ export class Stack implements EdgeRuntime {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly appPools = new Map<string, UpstreamPool>();
   private readonly apps = new Map<string, AppServer>();
-  private readonly servers: { name: string; server: Server }[] = [];
+  /** Each cached route's cache, by route name and settings: its content survives a reload that keeps them. */
+  private readonly caches = new Map<string, HttpCache>();
+  private readonly servers: EdgeListener[] = [];
   private stopping: Promise<void> | null = null;
   readonly startedAt = Date.now();
 
   constructor(config: ResolvedConfig, options: StackOptions) {
     this.options = options;
     this.snapshot = this.build(config);
-    if (options.accessLog !== undefined) {
-      const write = options.accessLog;
-      this.onResponse = (req, res, ctx) => write(accessLogLine(req, res, ctx));
+    if (options.accessLog === true && config.accessLog !== null) {
+      this.accessLog = createAccessLogWriter(config.accessLog.path);
+      this.accessLogPath = config.accessLog.path;
+      this.onResponse = (req, res, ctx) => {
+        const format = this.snapshot.accessLogFormat;
+        if (format !== null) this.accessLog?.write(format({ req, res, ctx, time: Date.now() }));
+      };
     }
   }
 
@@ -74,10 +95,18 @@ export class Stack implements EdgeRuntime {
   }
 
   onResponse?: EdgeRuntime['onResponse'];
+  private accessLog: AccessLogWriter | null = null;
+  private accessLogPath: string | null = null;
 
-  onError(err: unknown, ctx: { id: string }): void {
+  /** SIGUSR1: reopen the access log file after rotation (nginx's `-s reopen`). */
+  reopenLogs(): void {
+    this.accessLog?.reopen();
+  }
+
+  onError(err: unknown, ctx: { id: string; aborted?: boolean }): void {
     const e = err as { status?: number; code?: string };
-    if (e.status !== undefined && e.status < 500) return;
+    // A client that went away is not a server failure (nginx logs it as 499, not as an error).
+    if ((e.status !== undefined && e.status < 500) || ctx.aborted === true) return;
     this.options.log('error', 'request failed', { requestId: ctx.id, code: e.code, err });
   }
 
@@ -85,18 +114,15 @@ export class Stack implements EdgeRuntime {
   async start(): Promise<void> {
     const config = this.snapshot.config;
     await this.syncApps(config, false);
+    // Pools that discover servers through DNS have their first answer before traffic arrives.
+    await Promise.all([...this.pools.values()].map((p) => p.ready));
     for (const l of config.listeners) {
-      const server = createHttpListener(this);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: l.host, port: l.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      this.servers.push({ name: l.name, server });
-      const a = server.address() as AddressInfo;
-      this.options.log('info', `listening on http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, { listener: l.name });
+      const hosts = config.routes.flatMap((r) => r.hosts);
+      const listener = await startListener(this, l, { runtimeDir: config.runtimeDir, hosts, log: this.options.log });
+      (listener.httpServer as import('node:http').Server).on('upgrade', (req, socket, head) => handleUpgrade(this.upgradeDeps, req, socket, head));
+      this.servers.push(listener);
+      const a = listener.server.address() as AddressInfo;
+      this.options.log('info', `listening on ${listener.scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, { listener: l.name });
     }
   }
 
@@ -117,9 +143,11 @@ export class Stack implements EdgeRuntime {
       pid: process.pid,
       uptime: (Date.now() - this.startedAt) / 1000,
       listeners: this.addresses(),
+      websockets: { ...this.upgradeStats },
       apps: Object.fromEntries([...this.apps].map(([name, app]) => [name, app.workers()])),
-      pools: Object.fromEntries([...this.pools].map(([name, p]) => [name, p.list().map((s) => ({ address: s.address, weight: s.weight, inFlight: s.inFlight, requests: s.requests, failures: s.failures }))])),
+      pools: Object.fromEntries([...this.pools, ...this.appPools].map(([, p]) => [p.name, p.status()])),
       routes: this.snapshot.routes.map((r) => ({ name: r.name, target: r.target })),
+      caches: Object.fromEntries([...this.caches].map(([key, c]) => [key.slice(0, key.indexOf('\0')), { ...c.counters }])),
     };
   }
 
@@ -134,6 +162,13 @@ export class Stack implements EdgeRuntime {
     }
     await this.syncApps(config, true);
     this.snapshot = this.build(config);
+    const path = config.accessLog?.path ?? null;
+    if (this.accessLog !== null && path !== this.accessLogPath) {
+      const previous = this.accessLog;
+      this.accessLog = createAccessLogWriter(path);
+      this.accessLogPath = path;
+      void previous.close();
+    }
     for (const [name, pool] of this.pools) {
       if (config.pools[name] === undefined) {
         this.pools.delete(name);
@@ -150,49 +185,133 @@ export class Stack implements EdgeRuntime {
   }
 
   private async doStop(timeout: number): Promise<void> {
-    const closing = this.servers.map(({ server }) => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }));
+    const closing = this.servers.map((listener) => listener.close());
     const deadline = setTimeout(() => {
       this.options.log('warn', `shutdown timeout (${timeout} ms): closing remaining connections`);
-      for (const { server } of this.servers) server.closeAllConnections();
+      for (const listener of this.servers) listener.closeAllConnections();
     }, timeout);
     // Keep-alive connections that finish a response afterwards must close too (nodejs/node#2642).
-    const idle = setInterval(() => { for (const { server } of this.servers) server.closeIdleConnections(); }, 100);
+    const idle = setInterval(() => { for (const listener of this.servers) listener.closeIdleConnections(); }, 100);
     await Promise.all(closing);
     clearInterval(idle);
     clearTimeout(deadline);
     await Promise.all([...this.apps.values()].map((a) => a.stop(timeout)));
     await Promise.all([...this.pools.values(), ...this.appPools.values()].map((p) => p.close()));
+    await Promise.all([...this.caches.values()].map((c) => c.close()));
+    // Last: every finished request's line is written before the process exits.
+    await this.accessLog?.close();
   }
 
   private build(config: ResolvedConfig): Snapshot {
-    const entries: RouteEntry<Handler>[] = [];
+    const entries: RouteEntry<RouteTarget>[] = [];
     const routes: RouteDescription[] = [];
     for (const route of config.routes) {
       const built = buildTarget(route, {
         pool: (name) => this.pool(name, config),
         appPool: (name) => this.appPool(name, config),
+        cache: (r) => this.cache(r),
       });
+      built.handler = withRouteRules(route, built.handler, built.stages);
       if (route.compress !== null) {
         // Outermost stage of the route, so whatever the target (or a cache) produced is encoded once.
         built.handler = compressHandler(built.handler, route.compress);
         built.stages.unshift({ name: 'compress', describe: `br/gzip by Accept-Encoding, ≥ ${route.compress.minSize} B` });
       }
-      entries.push({ index: route.index, name: route.name, hosts: route.hosts, path: route.path, target: built.handler });
+      if (route.maxBodySize !== undefined) {
+        // Outermost of all: an oversized body is refused before any stage reads it.
+        built.handler = bodyLimitHandler(built.handler, route.maxBodySize);
+        built.stages.unshift({ name: 'body limit', describe: `413 past ${route.maxBodySize} B` });
+      }
+      entries.push({ index: route.index, name: route.name, hosts: route.hosts, path: route.path, pathKind: route.pathKind, conditional: route.match !== null, target: { handler: built.handler, when: compileConditions(route.match) } });
       routes.push({ index: route.index, name: route.name, hosts: route.hosts, path: route.path, target: describeRoute(route), stages: built.stages });
     }
+    this.pruneCaches(config);
     const handler = compose(this.options.layers ?? [], routingHandler(new RouteTable(entries)));
-    return { config, handler, trusted: trustedPeers(config.trustedProxies), routes };
+    const accessLogFormat = config.accessLog === null ? null : compileFormat(config.accessLog.format);
+    const upgrades = new RouteTable(config.routes.map((route, i) => ({
+      ...entries[i],
+      target: { when: entries[i].target.when, target: () => this.upgradeTarget(route, config) },
+    })));
+    return { config, handler, trusted: trustedPeers(config.trustedProxies), routes, accessLogFormat, upgrades };
+  }
+
+  /** Where an upgrade on this route goes: the same pool its requests use, or nowhere. */
+  private upgradeTarget(route: ResolvedConfig['routes'][number], config: ResolvedConfig): UpgradeTarget | null {
+    if (route.websocket === null || (route.kind !== 'upstream' && route.kind !== 'app')) return null;
+    const pool = route.kind === 'upstream' ? this.pool(route.upstream, config) : this.appPool(route.app, config);
+    const connectTimeout = route.kind === 'upstream' ? config.pools[route.upstream].connectTimeout : 5_000;
+    return { pool, strip: route.stripPrefix && route.pathKind === 'prefix' && route.path !== '/' ? route.path : null, idleTimeout: route.websocket.idleTimeout, connectTimeout };
+  }
+
+  /** Upgrade requests (WebSockets): routed like requests, then tunnelled by src/proxy/upgrade.ts. */
+  readonly upgradeStats: UpgradeStats = { active: 0, total: 0, failed: 0 };
+  private readonly upgradeDeps: UpgradeDeps = {
+    trusted: { has: (a) => this.snapshot.trusted.has(a) },
+    route: (req, ctx) => {
+      const table = this.snapshot.upgrades;
+      const hit = table.match(ctx.host, req.path, (e) => e.target.when === null || e.target.when(req, ctx));
+      if (hit === null) return null;
+      ctx.route = { index: hit.entry.index, name: hit.entry.name, prefix: hit.entry.path, captures: hit.captures };
+      return hit.entry.target.target();
+    },
+    stats: this.upgradeStats,
+    log: (level, msg, fields) => this.options.log(level, msg, fields),
+  }
+
+  /**
+   * Drains a server (no new requests; in-flight ones finish) or puts it back, at runtime. `pool` is
+   * a pool name or `app:<name>`; `server` its address (`host:port`, `unix:/path`) or url.
+   */
+  setDraining(pool: string, server: string, draining: boolean): 'ok' | 'no-pool' | 'no-server' {
+    const p = this.pools.get(pool) ?? (pool.startsWith('app:') ? this.appPools.get(pool.slice(4)) : undefined);
+    if (p === undefined) return 'no-pool';
+    return p.setDraining(server, draining) ? 'ok' : 'no-server';
+  }
+
+  /** `POST /cache/purge`: every cached route forgets what `what` names; resolves to the number of responses dropped. */
+  async purgeCache(what: PurgeRequest): Promise<number> {
+    let n = 0;
+    for (const cache of this.caches.values()) n += await cache.purgeBy(what);
+    return n;
+  }
+
+  private cache(route: ResolvedRoute & { cache: ResolvedCache }): HttpCache {
+    const key = cacheKey(route);
+    let cache = this.caches.get(key);
+    if (cache === undefined) {
+      const warn = (msg: string, fields: Record<string, unknown>) => this.options.log('warn', msg, { route: route.name, ...fields });
+      this.caches.set(key, (cache = createHttpCache(route.cache, { warn })));
+    }
+    return cache;
+  }
+
+  /** Caches of routes gone (or whose cache settings changed) in this snapshot free their memory. */
+  private pruneCaches(config: ResolvedConfig): void {
+    const live = new Set(config.routes.map(cacheKey));
+    for (const [key, cache] of this.caches) {
+      if (!live.has(key)) {
+        this.caches.delete(key);
+        void cache.close();
+      }
+    }
   }
 
   private pool(name: string, config: ResolvedConfig): UpstreamPool {
     const c = config.pools[name];
     const options = { connections: c.connections, connectTimeout: c.connectTimeout, timeout: c.timeout };
+    const settings = {
+      policy: c.policy, queue: c.queue, retries: c.retries, retryBudget: c.retryBudget, retryAfter: c.retryAfter,
+      maintenancePage: c.maintenancePage, healthCheck: c.healthCheck, discovery: c.discovery, passive: c.passive,
+      slowStart: c.slowStart,
+    };
+    const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => this.options.log(level, msg, { pool: name, ...fields });
     let pool = this.pools.get(name);
-    if (pool === undefined) this.pools.set(name, (pool = new UpstreamPool(name, c.servers, options)));
-    else pool.setServers(c.servers);
+    if (pool === undefined) {
+      this.pools.set(name, (pool = new UpstreamPool(name, c.servers, options, settings, log)));
+    } else {
+      pool.setServers(c.servers);
+      pool.configure(settings);
+    }
     return pool;
   }
 
@@ -200,7 +319,10 @@ export class Stack implements EdgeRuntime {
     let pool = this.appPools.get(name);
     if (pool === undefined) {
       const c = config.apps[name];
-      pool = new UpstreamPool(`app:${name}`, [], { connections: c.concurrency, connectTimeout: 5_000, timeout: 60_000 });
+      const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => this.options.log(level, msg, { app: name, ...fields });
+      // Workers drain after a 'change' (reload, crash): an idempotent request that meets a worker
+      // connection closing under it is retried on another worker, so a reload or a kill loses no GET.
+      pool = new UpstreamPool(`app:${name}`, [], { connections: c.concurrency, connectTimeout: 5_000, timeout: 60_000 }, { retries: 2 }, log);
       this.appPools.set(name, pool);
     }
     return pool;
@@ -224,14 +346,26 @@ export class Stack implements EdgeRuntime {
         module: c.module,
         workers: c.workers,
         runtimeDir: config.runtimeDir,
-        shutdownTimeout: config.shutdownTimeout,
+        shutdownTimeout: c.gracefulTimeout,
+        workerTimeout: c.workerTimeout,
+        maxRequests: c.maxRequests,
+        maxRequestsJitter: c.maxRequestsJitter,
+        maxMemory: c.maxMemory,
         log: (level, msg, fields) => this.options.log(level, msg, { app: name, ...fields }),
       });
       this.apps.set(name, app);
       const pool = this.appPool(name, config);
       const sync = () => pool.setServers(app.sockets().map((s) => ({ url: `unix:${s}`, weight: 1 })));
       app.on('change', sync);
+      app.on('worker-timeout', (socket: string) => {
+        const server = pool.find(`unix:${socket}`);
+        if (server !== undefined) server.timedOut = true;
+      });
       sync();
     }
   }
+}
+
+function cacheKey(route: ResolvedRoute): string {
+  return `${route.name}\0${JSON.stringify(route.cache ?? null)}`;
 }

@@ -51,6 +51,24 @@ test('portico up serves the shop through edge → routing → proxy → app work
     assert.match(reason, /name/);
     assert.match(reason, /price/);
 
+    // The second sub-system, prefix stripped, its own redirects mapped back under /legacy.
+    const legacyHome = await request(`${base}/legacy/`);
+    assert.equal(legacyHome.statusCode, 302);
+    assert.equal(legacyHome.headers.location, `http://127.0.0.1:${port}/legacy/orders`);
+    await legacyHome.body.text();
+    const orders = await request(`${base}/legacy/orders`);
+    assert.equal(orders.statusCode, 200);
+    assert.equal(orders.headers['x-subsystem'], 'legacy');
+    assert.equal(((await orders.body.json()) as { system: string }).system, 'legacy');
+    const moved = await request(`${base}/old-shop/main.css`);
+    assert.equal(moved.statusCode, 301);
+    assert.equal(moved.headers.location, '/main.css');
+    await moved.body.text();
+    const gz = await request(`${base}/api/products`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], undefined, 'the product list is below the 1 KiB minimum');
+    assert.equal(gz.headers.vary, 'Accept-Encoding');
+    await gz.body.text();
+
     const page = await request(`${base}/`);
     assert.equal(page.statusCode, 200);
     assert.match(page.headers['content-type'] as string, /text\/html/);
@@ -62,12 +80,17 @@ test('portico up serves the shop through edge → routing → proxy → app work
     await css.body.text();
 
     // The admin API through the CLI, as an operator would: the worker pids to check after stop.
-    const status = spawnSync(process.execPath, [cli, 'status', '--config', config], { env, encoding: 'utf8' });
+    const status = spawnSync(process.execPath, [cli, 'status', '--json', '--config', config], { env, encoding: 'utf8' });
     assert.equal(status.status, 0, status.stderr);
     const state = JSON.parse(status.stdout) as { apps: { shop: { pid: number }[] } };
     const pids = state.apps.shop.map((w) => w.pid);
     assert.equal(pids.length, 2);
     assert.ok(pids.every(isAlive));
+    // Without --json: a table per app, one row per worker.
+    const table = spawnSync(process.execPath, [cli, 'status', '--config', config], { env, encoding: 'utf8' });
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^app shop: 2 ready of 2 worker\(s\)$/m);
+    for (const pid of pids) assert.match(table.stdout, new RegExp(`^ +\\d +1 +${pid} +ready +`, 'm'));
 
     assert.match(stdout, /127\.0\.0\.1 to: unix:.*: GET \/api\/products HTTP\/1\.1 200/);
 

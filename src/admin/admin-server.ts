@@ -5,12 +5,22 @@ import http from 'node:http';
 import { unlink } from 'node:fs/promises';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { parsePurgeRequest } from '../cache/purge-request.ts';
+import type { PurgeRequest } from '../cache/http-cache.ts';
 
 export interface AdminHandlers {
   status(): unknown;
   routes(): unknown;
   reload(): Promise<unknown>;
+  /** Drains a pool's server (no new requests, in-flight ones finish) or puts it back. */
+  setDraining?(pool: string, server: string, draining: boolean): 'ok' | 'no-pool' | 'no-server';
+  /** Forgets cached responses by URL, prefix or tag (src/cache); resolves to how many. */
+  purgeCache?(what: PurgeRequest): Promise<number>;
 }
+
+// POST /pools/<pool>/servers/<server>/drain|undrain; <server> is the address (`host:port`,
+// `unix:/path`) or url, percent-encoded since it may hold "/".
+const DRAIN = /^\/pools\/([^/]+)\/servers\/([^/]+)\/(drain|undrain)$/;
 
 export interface AdminListen {
   socket?: string;
@@ -32,6 +42,34 @@ export async function startAdminServer(listen: AdminListen, handlers: AdminHandl
     const route = `${req.method} ${req.url}`;
     if (route === 'GET /status') return reply(200, handlers.status());
     if (route === 'GET /routes') return reply(200, handlers.routes());
+    const drain = req.method === 'POST' && handlers.setDraining !== undefined ? DRAIN.exec(req.url ?? '') : null;
+    if (drain !== null && handlers.setDraining !== undefined) {
+      let pool: string;
+      let target: string;
+      try {
+        pool = decodeURIComponent(drain[1]);
+        target = decodeURIComponent(drain[2]);
+      } catch {
+        return reply(400, { error: 'bad percent-encoding in the pool or server name' });
+      }
+      const draining = drain[3] === 'drain';
+      const result = handlers.setDraining(pool, target, draining);
+      if (result === 'no-pool') return reply(404, { ok: false, error: `unknown pool "${pool}"` });
+      if (result === 'no-server') return reply(404, { ok: false, error: `pool "${pool}" has no server "${target}"` });
+      return reply(200, { ok: true, pool, server: target, draining });
+    }
+    if (route === 'POST /cache/purge' && handlers.purgeCache !== undefined) {
+      const purge = handlers.purgeCache;
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => { text += d; if (text.length > 65_536) req.destroy(); });
+      req.on('end', () => {
+        const what = parsePurgeRequest(text);
+        if (typeof what === 'string') return reply(400, { ok: false, error: what });
+        purge(what).then((purged) => reply(200, { ok: true, purged }), (err: Error) => reply(500, { ok: false, error: err.message }));
+      });
+      return;
+    }
     if (route === 'POST /reload') {
       handlers.reload().then(
         (r) => reply(200, { ok: true, ...(r as object) }),
@@ -39,7 +77,7 @@ export async function startAdminServer(listen: AdminListen, handlers: AdminHandl
       );
       return;
     }
-    reply(404, { error: `unknown admin endpoint ${route}`, endpoints: ['GET /status', 'GET /routes', 'POST /reload'] });
+    reply(404, { error: `unknown admin endpoint ${route}`, endpoints: ['GET /status', 'GET /routes', 'POST /reload', 'POST /pools/<pool>/servers/<server>/drain', 'POST /pools/<pool>/servers/<server>/undrain', 'POST /cache/purge'] });
   });
   if (listen.socket !== undefined) await unlink(listen.socket).catch(() => {});
   await new Promise<void>((resolve, reject) => {

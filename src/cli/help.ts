@@ -11,6 +11,9 @@ Commands:
   middleware   print the chain a request on a route passes, in order
   status       ask a running stack for its state (through the admin API)
   reload       ask a running stack to reload its config and apps with zero downtime
+  pool         drain or undrain a pool's server at runtime (through the admin API)
+  serve        run just the app server for one app module (like gunicorn), no config file
+  cert         local development CA: install-ca, issue HOST… (for https listeners)
 
 Common options:
   -c, --config FILE   config file (default: ./portico.config.ts)
@@ -44,9 +47,55 @@ Prints, in order, the stages a request for PATH (default /) passes: the data-pla
 routing, the route's target) and, for app routes, the app's own middleware chain when the app
 exposes it (Portico's framework does, like \`rails middleware\`).
 `,
-  status: `Usage: portico status [--config FILE]
+  status: `Usage: portico status [--config FILE] [--json]
 
-Prints the running stack's state (listeners, workers, pools) from its admin API.
+Prints the running stack's state from its admin API: listeners, then a table per app with each
+worker's slot, generation, pid, state, uptime, requests served, requests in flight, restarts, RSS
+and event-loop lag (p99 over the last second). --json prints the raw state instead (pools and
+routes included), for scripts.
+`,
+  serve: `Usage: portico serve APP [--workers N|auto] [--port PORT] [--host HOST]
+                     [--timeout SECONDS] [--graceful-timeout SECONDS]
+                     [--max-requests N] [--max-requests-jitter N]
+
+Runs the app module APP (\`export default { fetch(request) }\` or \`export default (req, res) => …\`,
+JavaScript or TypeScript) in worker processes that share one listening socket and accept
+connections themselves (direct mode, like gunicorn and node:cluster), without the data plane:
+put it behind nginx, or use \`portico up\` for the whole stack.
+
+Options:
+  -w, --workers N|auto      worker processes; auto = one per core (default 1)
+  -p, --port PORT           TCP port (default 3000; 0 picks a free one, printed at start)
+      --host HOST           address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+      --timeout S           a worker whose event loop answers no heartbeat for S seconds is
+                            killed and replaced (default 30)
+      --graceful-timeout S  how long stopping workers may finish in-flight requests (default 30)
+      --max-requests N      replace a worker gracefully after N requests (default 0: never)
+      --max-requests-jitter J  add a random 0..J to each worker's --max-requests
+
+A worker that crashes is replaced at once, with exponential backoff when it keeps crashing.
+An app that fails to import stops the start with its error and exit code 1.
+Signals: SIGTERM/SIGINT stop gracefully (in-flight requests finish, then every process exits;
+a second signal exits at once); SIGHUP rolls the workers one by one onto the code on disk, and
+refuses (old workers keep serving) if the new code does not load.
+`,
+  pool: `Usage: portico pool drain|undrain POOL SERVER [--config FILE]
+
+Drains SERVER in POOL of a running stack: it takes no new requests and finishes those in flight
+(a deploy takes it out this way); undrain puts it back. SERVER is its address as \`portico status
+--json\` shows it (host:port, or unix:/path for a socket) or its url. App pools are named app:NAME.
+Draining is runtime state: it survives \`portico reload\`, not a restart. Exits 1 when the pool or
+server is unknown.
+`,
+  cert: `Usage: portico cert install-ca [--config FILE]
+       portico cert issue [HOST…] [--config FILE]
+
+A local development CA, kept in the config's runtime dir (dev-ca/; ./.portico without a config).
+install-ca creates the CA once (an ECDSA P-256 key, 10 years) and prints how to make clients trust
+it; it does not change the system trust store itself. issue signs a 90-day leaf certificate for
+the given hosts (names, *.wildcards, IP addresses; default: the routes' hosts and localhost) and
+prints the file paths for listeners[].tls.certs. A listener with \`tls: 'dev'\` does both at start.
+Needs the openssl binary (OpenSSL 3).
 `,
   reload: `Usage: portico reload [--config FILE]
 

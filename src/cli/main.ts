@@ -25,6 +25,13 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         explain: { type: 'string' },
         host: { type: 'string' },
+        json: { type: 'boolean' },
+        workers: { type: 'string', short: 'w' },
+        port: { type: 'string', short: 'p' },
+        timeout: { type: 'string' },
+        'graceful-timeout': { type: 'string' },
+        'max-requests': { type: 'string' },
+        'max-requests-jitter': { type: 'string' },
       },
     });
   } catch (err) {
@@ -42,8 +49,27 @@ export async function main(argv: string[]): Promise<number> {
       case 'check': return await (await import('./commands/check.ts')).check(file);
       case 'routes': return await (await import('./commands/routes.ts')).routes(file, args.values.explain);
       case 'middleware': return await (await import('./commands/middleware.ts')).middleware(file, args.positionals[0] ?? '/', args.values.host ?? 'localhost');
-      case 'status': return await (await import('./commands/admin-commands.ts')).status(file);
+      case 'status': return await (await import('./commands/admin-commands.ts')).status(file, args.values.json === true);
       case 'reload': return await (await import('./commands/admin-commands.ts')).reload(file);
+      case 'cert': {
+        const { cert, CertUsageError } = await import('./commands/cert.ts');
+        return await cert(file, args.positionals).catch((err: unknown) => {
+          if (!(err instanceof CertUsageError)) throw err;
+          process.stderr.write(`portico cert: ${err.message}\n\n${HELP.cert}`);
+          return 2;
+        });
+      }
+      case 'pool': return await (await import('./commands/admin-commands.ts')).pool(file, args.positionals);
+      case 'serve': {
+        const { serve, UsageError } = await import('./commands/serve.ts');
+        const v = args.values;
+        return await serve({ module: args.positionals[0], workers: v.workers, host: v.host, port: v.port, timeout: v.timeout, gracefulTimeout: v['graceful-timeout'],
+          maxRequests: v['max-requests'], maxRequestsJitter: v['max-requests-jitter'] }).catch((err: unknown) => {
+          if (!(err instanceof UsageError)) throw err;
+          process.stderr.write(`portico serve: ${err.message}\n\n${HELP.serve}`);
+          return 2;
+        });
+      }
     }
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -90,8 +90,9 @@ function checkRoutes(parts: ParsedParts, issues: Issue[]): void {
       else names.set(route.name, index);
     }
     // The same host and path twice: the later route can never be chosen.
-    if (invalid.has('path') || invalid.has('host')) continue;
-    const path = normalisePath(route.path);
+    // Routes with conditions (methods, headers…) may share a path: they are tried in config order.
+    if (invalid.has('path') || invalid.has('host') || route.match !== undefined) continue;
+    const path = route.exactPath !== undefined ? `=${route.exactPath}` : route.pathRegex !== undefined ? `~${route.pathRegex}` : normalisePath(route.path);
     const hosts = hostsOf(route.host);
     for (const host of hosts.length === 0 ? ['*any*'] : hosts) {
       const key = `${host} ${path}`;

@@ -47,6 +47,9 @@ export const name = leaf<string>(NAME_EXPECTED, (v) => isString(v) && NAME.test(
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 export const isHostname = (value: string): boolean => HOSTNAME.test(value);
 
+/** One exact host name (no wildcard), e.g. a key of `canonicalHosts`. */
+export const hostName = z.custom<string>((v) => isString(v) && HOSTNAME.test(v), { error: 'expected a host name like "www.example.com"' });
+
 /** An address to listen on. */
 export const listenHost = leaf<string>('an IP address or host name like "127.0.0.1", "::" or "localhost"',
   (v) => isString(v) && (isIP(v) !== 0 || HOSTNAME.test(v)));

@@ -12,12 +12,29 @@ function kindOf(path: string): 'file' | 'directory' | 'other' | 'missing' {
 }
 
 export function checkFiles(parts: ParsedParts, baseDir: string, issues: Issue[]): void {
+  // TLS files: a missing certificate fails `portico check`, not the listener at start.
+  for (const { index, value: listener } of parts.listeners ?? []) {
+    if (listener.tls === undefined || listener.tls === 'dev') continue;
+    listener.tls.certs.forEach((pair, i) => {
+      for (const field of ['cert', 'key'] as const) {
+        const path = resolve(baseDir, pair[field]);
+        const kind = kindOf(path);
+        if (kind !== 'file') issues.push({ at: ['listeners', index, 'tls', 'certs', i, field], message: kind === 'missing' ? `file not found: ${path}` : `expected a PEM file, got a ${kind}: ${path}` });
+      }
+    });
+  }
   for (const [name, app] of parts.apps.parsed) {
     if (app.module === undefined) continue;
     const module = resolve(baseDir, app.module);
     const kind = kindOf(module);
     if (kind === 'missing') issues.push({ at: ['apps', name, 'module'], message: `file not found: ${module}` });
     else if (kind !== 'file') issues.push({ at: ['apps', name, 'module'], message: `expected a module file, got a ${kind}: ${module}` });
+  }
+  for (const [name, pool] of parts.pools.parsed) {
+    if (pool.maintenancePage === undefined) continue;
+    const page = resolve(baseDir, pool.maintenancePage);
+    const kind = kindOf(page);
+    if (kind !== 'file') issues.push({ at: ['pools', name, 'maintenancePage'], message: kind === 'missing' ? `file not found: ${page}` : `expected an HTML file, got a ${kind}: ${page}` });
   }
   for (const { index, value: route } of parts.routes) {
     if (route.static === undefined) continue;

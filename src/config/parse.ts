@@ -6,7 +6,7 @@ import { expectation, fromZod, unknownFieldMessage, zodErrorMap, type Issue, typ
 import { isPlainObject, NAME, NAME_EXPECTED, nonEmpty } from './fields.ts';
 import { suggest } from './suggest.ts';
 import {
-  adminSchema, appSchema, configSchema, listenerSchema, poolSchema, routeSchema, shutdownTimeoutSchema,
+  accessLogSchema, adminSchema, appSchema, configSchema, listenerSchema, poolSchema, routeSchema, shutdownTimeoutSchema,
   trustedProxiesSchema, type ParsedAdmin, type ParsedApp, type ParsedListener, type ParsedPool, type ParsedRoute,
 } from './schema.ts';
 
@@ -35,6 +35,7 @@ export interface ParsedParts {
   readonly trustedProxies: readonly string[] | undefined;
   readonly shutdownTimeout: number | undefined;
   readonly runtimeDir: string | undefined;
+  readonly accessLog: z.output<typeof accessLogSchema>;
 }
 
 type ObjectSchema = z.ZodObject<z.core.$ZodLooseShape, z.core.$catchall<z.ZodType>>;
@@ -121,5 +122,6 @@ export function parseParts(input: Record<string, unknown>, issues: Issue[]): Par
     trustedProxies: parse(trustedProxiesSchema, input.trustedProxies, ['trustedProxies'], issues),
     shutdownTimeout: parse(shutdownTimeoutSchema, input.shutdownTimeout, ['shutdownTimeout'], issues),
     runtimeDir: parse(nonEmpty.optional(), input.runtimeDir, ['runtimeDir'], issues),
+    accessLog: parse(accessLogSchema, input.accessLog, ['accessLog'], issues),
   };
 }

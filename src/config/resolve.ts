@@ -2,16 +2,19 @@
 // (listener names, absolute paths, the admin socket in runtimeDir) and one shape per route target.
 // Only called when validation found no issue, so every part is present.
 import { DEFAULT_COMPRESS } from '../compress/compress.ts';
+import { DEFAULT_LIMITS } from '../edge/limits.ts';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseServerUrl } from './fields.ts';
+import { resolveCache } from './cache-schema.ts';
+import { resolveDiscovery, resolveHealthCheck, resolvePassive, resolvePolicy } from './pool-schema.ts';
 import type { Item, ParsedParts } from './parse.ts';
 import type { ParsedListener, ParsedPool, ParsedRoute } from './schema.ts';
 import type {
-  ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer,
+  ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer, ResolvedTls,
 } from './resolved.ts';
 
-export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080 } as const;
+export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, limits: DEFAULT_LIMITS } as const;
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
 export function runtimeDirOf(runtimeDir: string | undefined, baseDir: string): string {
@@ -62,9 +65,18 @@ function resolveServerUrl(url: string, baseDir: string): ResolvedServer['address
 function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedPool {
   const servers = pool.servers.map((server): ResolvedServer => {
     const { url, ...address } = resolveServerUrl(server.url, baseDir);
-    return { url, address, weight: server.weight };
+    return { url, address, weight: server.weight, maxConnections: server.maxConnections ?? 0, backup: server.backup };
   });
-  return { name, servers, connections: pool.connections, connectTimeout: pool.connectTimeout, timeout: pool.timeout };
+  return {
+    name, servers, connections: pool.connections, connectTimeout: pool.connectTimeout, timeout: pool.timeout,
+    policy: resolvePolicy(pool.policy), queue: pool.queue, retries: pool.retries, retryBudget: pool.retryBudget,
+    retryAfter: Math.ceil(pool.retryAfter / 1000),
+    maintenancePage: pool.maintenancePage === undefined ? null : resolve(baseDir, pool.maintenancePage),
+    healthCheck: resolveHealthCheck(pool.healthCheck),
+    discovery: resolveDiscovery(pool.discovery),
+    passive: resolvePassive(pool.passive),
+    slowStart: pool.slowStart,
+  };
 }
 
 function routeName(route: ParsedRoute, hosts: string[], path: string): string {
@@ -78,9 +90,25 @@ function routeName(route: ParsedRoute, hosts: string[], path: string): string {
 
 function resolveRoute(index: number, route: ParsedRoute, baseDir: string): ResolvedRoute {
   const hosts = hostsOf(route.host);
-  const path = normalisePath(route.path);
+  const pathKind = route.exactPath !== undefined ? 'exact' : route.pathRegex !== undefined ? 'regex' : 'prefix';
+  const path = pathKind === 'exact' ? route.exactPath! : pathKind === 'regex' ? route.pathRegex! : normalisePath(route.path);
+  const rules = (r: typeof route.requestHeaders) => (r === undefined ? null : { set: lowerKeys(r.set), add: lowerKeys(r.add), remove: (r.remove ?? []).map((n) => n.toLowerCase()) });
+  const errorPages: Record<string, string> = {};
+  for (const [status, file] of Object.entries(route.errorPages ?? {})) errorPages[status] = resolve(baseDir, file);
+  const rules2 = {
+    pathKind,
+    match: route.match === undefined ? null : { ...route.match, ...(route.match.headers ? { headers: lowerKeys(route.match.headers) } : {}) },
+    rewrite: route.rewrite ?? null,
+    requestHeaders: rules(route.requestHeaders),
+    responseHeaders: rules(route.responseHeaders),
+    hostHeader: route.hostHeader ?? null,
+    rewriteLocation: route.rewriteLocation ?? true,
+    websocket: route.websocket === false || (route.upstream === undefined && route.app === undefined) ? null : { idleTimeout: route.websocket?.idleTimeout ?? 300_000 },
+    errorPages,
+  } as const;
   const compress = route.compress === undefined || route.compress === false ? null : { ...DEFAULT_COMPRESS, ...(route.compress === true ? {} : route.compress) };
-  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix, compress };
+  const cache = resolveCache(route.cache);
+  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix, ...rules2, compress, ...(cache === undefined ? {} : { cache }), ...(route.maxBodySize === undefined ? {} : { maxBodySize: route.maxBodySize }) };
   if (route.upstream !== undefined) return { ...base, kind: 'upstream', upstream: route.upstream };
   if (route.app !== undefined) return { ...base, kind: 'app', app: route.app };
   if (route.static !== undefined) {
@@ -98,6 +126,25 @@ function resolveRoute(index: number, route: ParsedRoute, baseDir: string): Resol
   if (route.redirect !== undefined) return { ...base, kind: 'redirect', redirect: { to: route.redirect.to, status: route.redirect.status ?? 301 } };
   const respond = route.respond ?? {};
   return { ...base, kind: 'respond', respond: { status: respond.status ?? 200, body: respond.body ?? '', headers: { ...respond.headers } } };
+}
+
+function resolveTls(tls: ParsedListener['tls'], baseDir: string): ResolvedTls | null {
+  if (tls === undefined) return null;
+  if (tls === 'dev') return { kind: 'dev' };
+  return { kind: 'files', certs: tls.certs.map((c) => ({ cert: resolve(baseDir, c.cert), key: resolve(baseDir, c.key) })) };
+}
+
+/** One year: the max-age hstspreload.org asks for and what most deployments use (RFC 6797 §6.1.1). */
+const HSTS_MAX_AGE = 31_536_000;
+
+function resolveHostPolicy(l: Partial<ParsedListener>): Pick<ResolvedListener, 'redirectToHttps' | 'hsts' | 'canonicalHosts'> {
+  const r = l.redirectToHttps === true ? {} : l.redirectToHttps;
+  const h = l.hsts === true ? {} : l.hsts;
+  return {
+    redirectToHttps: r === undefined ? null : { port: r.port ?? 443, hosts: hostsOf(r.hosts) },
+    hsts: h === undefined ? null : { maxAge: h.maxAge ?? HSTS_MAX_AGE, includeSubDomains: h.includeSubDomains ?? false, preload: h.preload ?? false, hosts: hostsOf(h.hosts) },
+    canonicalHosts: Object.fromEntries(Object.entries(l.canonicalHosts ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()])),
+  };
 }
 
 function resolveAdmin(parts: ParsedParts, runtimeDir: string, baseDir: string): ResolvedAdmin {
@@ -124,14 +171,18 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
   const names = listenerNames(given);
   const listeners: ResolvedListener[] = parts.listeners === undefined
     ? [{ ...DEFAULT_LISTENER }]
-    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port }));
+    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, limits: { ...DEFAULT_LIMITS, ...value.limits } }));
   const pools: Record<string, ResolvedPool> = {};
   for (const [name, pool] of parts.pools.parsed) pools[name] = resolvePool(name, whole(pool), baseDir);
   const apps: Record<string, ResolvedApp> = {};
   for (const [name, partial] of parts.apps.parsed) {
     const app = whole(partial);
     const workers = app.workers === 'auto' ? availableParallelism() : app.workers;
-    apps[name] = { name, module: resolve(baseDir, app.module), workers, concurrency: app.concurrency };
+    apps[name] = {
+      name, module: resolve(baseDir, app.module), workers, concurrency: app.concurrency,
+      workerTimeout: app.workerTimeout, gracefulTimeout: app.gracefulTimeout ?? parts.shutdownTimeout ?? 10_000,
+      maxRequests: app.maxRequests, maxRequestsJitter: app.maxRequestsJitter, maxMemory: app.maxMemory,
+    };
   }
   return deepFreeze({
     baseDir,
@@ -143,5 +194,15 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
     trustedProxies: [...(parts.trustedProxies ?? [])],
     shutdownTimeout: parts.shutdownTimeout ?? 10_000,
     runtimeDir,
+    accessLog: parts.accessLog === false ? null : {
+      format: parts.accessLog?.format ?? 'combined',
+      path: parts.accessLog?.path === undefined || parts.accessLog.path === '-' ? null : resolve(baseDir, parts.accessLog.path),
+    },
   });
+}
+
+function lowerKeys<V>(record: Record<string, V> | undefined): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const k in record ?? {}) out[k.toLowerCase()] = record![k];
+  return out;
 }

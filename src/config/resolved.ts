@@ -2,13 +2,31 @@
 // routes in one shape per target. validateConfig() returns it deep-frozen: a reload swaps in a new
 // snapshot instead of editing this one, so whoever holds the old one never sees it change.
 import type { CompressOptions } from '../compress/compress.ts';
+import type { EdgeLimits } from '../edge/limits.ts';
 
 export interface ResolvedListener {
   readonly name: string;
   readonly protocol: 'http';
   readonly host: string;
   readonly port: number;
+  /** null: cleartext HTTP/1.1. Otherwise HTTPS with h2 + HTTP/1.1; cert paths are absolute. */
+  readonly tls: ResolvedTls | null;
+  /** Hosts lowercased; empty `hosts` = every host. */
+  readonly redirectToHttps: { readonly port: number; readonly hosts: readonly string[] } | null;
+  /** maxAge in seconds. */
+  readonly hsts: { readonly maxAge: number; readonly includeSubDomains: boolean; readonly preload: boolean; readonly hosts: readonly string[] } | null;
+  /** Lowercased alias → canonical host. */
+  readonly canonicalHosts: Readonly<Record<string, string>>;
+  /** Read a PROXY protocol v1/v2 header from trusted peers before HTTP. */
+  readonly proxyProtocol: boolean;
+  /** Every limit with its default applied (src/edge/limits.ts); times in ms. */
+  readonly limits: EdgeLimits;
 }
+
+export type ResolvedTls =
+  | { readonly kind: 'files'; readonly certs: readonly { readonly cert: string; readonly key: string }[] }
+  /** Issued at start from the development CA in runtimeDir, for the routes' hosts and localhost. */
+  | { readonly kind: 'dev' };
 
 /** Either a unix socket (file permissions guard it) or TCP (a token guards it off loopback). */
 export type ResolvedAdmin =
@@ -24,6 +42,48 @@ export interface ResolvedServer {
   readonly url: string;
   readonly address: ServerAddress;
   readonly weight: number;
+  /** In-flight limit; 0 = unlimited. */
+  readonly maxConnections: number;
+  /** Used only when no primary server is available. */
+  readonly backup: boolean;
+}
+
+export type ResolvedPolicy =
+  | { readonly name: 'round-robin' | 'weighted-round-robin' | 'least-outstanding' | 'power-of-two' | 'first-available' }
+  | { readonly name: 'consistent-hash'; readonly key: { readonly from: 'ip' } | { readonly from: 'header' | 'cookie'; readonly name: string } }
+  | { readonly name: 'sticky-cookie'; readonly cookie: string };
+
+export interface ResolvedHealthCheck {
+  readonly type: 'http' | 'tcp';
+  readonly method: string;
+  readonly path: string;
+  /** Inclusive range of statuses that count as healthy. */
+  readonly status: readonly [number, number];
+  /** Substring the body must contain; null = any body. */
+  readonly body: string | null;
+  /** ms */
+  readonly interval: number;
+  /** ms */
+  readonly timeout: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+export interface ResolvedPassive {
+  /** Connect failures or 5xx in a row that eject a server. */
+  readonly failures: number;
+  /** ms of the first ejection; doubles with each ejection in a row. */
+  readonly ejectFor: number;
+  /** ms cap. */
+  readonly maxEjectFor: number;
+}
+
+export interface ResolvedDiscovery {
+  readonly type: 'dns';
+  /** ms between lookups. */
+  readonly ttl: number;
+  /** `ip:port` of the DNS server; null = the system's. */
+  readonly resolver: string | null;
 }
 
 export interface ResolvedPool {
@@ -34,6 +94,22 @@ export interface ResolvedPool {
   readonly connectTimeout: number;
   /** ms to wait for the response head. */
   readonly timeout: number;
+  readonly policy: ResolvedPolicy;
+  /** ms for timeout. */
+  readonly queue: { readonly maxLength: number; readonly timeout: number };
+  readonly retries: number;
+  readonly retryBudget: number;
+  /** Seconds, for Retry-After. */
+  readonly retryAfter: number;
+  /** Absolute path of the all-down page; null = the plain 503. */
+  readonly maintenancePage: string | null;
+  readonly healthCheck: ResolvedHealthCheck | null;
+  /** Server host names resolved to all their addresses, re-resolved every ttl; null = connect by name. */
+  readonly discovery: ResolvedDiscovery | null;
+  /** Passive ejection; null = off. */
+  readonly passive: ResolvedPassive | null;
+  /** ms over which a recovered or added server ramps up to its weight; 0 = off. */
+  readonly slowStart: number;
 }
 
 export interface ResolvedApp {
@@ -42,6 +118,28 @@ export interface ResolvedApp {
   readonly module: string;
   readonly workers: number;
   readonly concurrency: number;
+  /** ms; a worker silent this long is killed and replaced. */
+  readonly workerTimeout: number;
+  /** ms; the drain bound for this app's workers (the stack's shutdownTimeout unless set). */
+  readonly gracefulTimeout: number;
+  /** Recycling limits; 0 = off. */
+  readonly maxRequests: number;
+  readonly maxRequestsJitter: number;
+  /** Bytes of RSS. */
+  readonly maxMemory: number;
+}
+
+export interface ResolvedMatch {
+  readonly methods?: readonly string[];
+  readonly headers?: Readonly<Record<string, string | readonly string[] | boolean>>;
+  readonly query?: Readonly<Record<string, string | readonly string[] | boolean>>;
+  readonly clientIp?: readonly string[];
+}
+
+export interface ResolvedHeaderRules {
+  readonly set: Readonly<Record<string, string>>;
+  readonly add: Readonly<Record<string, string>>;
+  readonly remove: readonly string[];
 }
 
 interface ResolvedRouteBase {
@@ -54,8 +152,43 @@ interface ResolvedRouteBase {
   /** Path prefix: starts with "/", no trailing slash except for "/" itself. */
   readonly path: string;
   readonly stripPrefix: boolean;
+  /** How `path` matches: a segment-boundary prefix, one exact path, or a regex (then `path` is its source). */
+  readonly pathKind: 'prefix' | 'exact' | 'regex';
+  readonly match: ResolvedMatch | null;
+  readonly rewrite: { readonly from: string; readonly to: string } | null;
+  readonly requestHeaders: ResolvedHeaderRules | null;
+  readonly responseHeaders: ResolvedHeaderRules | null;
+  readonly hostHeader: string | null;
+  readonly rewriteLocation: boolean;
+  /** Upgrade proxying (upstream and app routes); null = refused. */
+  readonly websocket: { readonly idleTimeout: number } | null;
+  /** Status → absolute file path. */
+  readonly errorPages: Readonly<Record<string, string>>;
   /** null when the route does not compress. */
   readonly compress: CompressOptions | null;
+  /** The route's shared cache (src/cache); absent when the route does not cache. */
+  readonly cache?: ResolvedCache;
+  /** Request body cap in bytes (413 past it, src/edge/body-limit.ts); absent = none. */
+  readonly maxBodySize?: number;
+}
+
+/** Per-route cache settings, every default applied (src/config/cache-schema.ts). */
+export interface ResolvedCache {
+  readonly store: 'memory' | 'redis';
+  /** With store 'redis': the server (shared by every instance), key prefix, entry TTL in ms. */
+  readonly redis?: { readonly url: string; readonly prefix?: string; readonly ttl?: number };
+  /** Who may send `PURGE <url>`: client addresses (CIDR) and/or a bearer token. Absent: PURGE is not special. */
+  readonly purge?: { readonly allow?: readonly string[]; readonly token?: string };
+  readonly maxBytes: number;
+  readonly maxObjectBytes: number;
+  readonly heuristicFraction: number;
+  /** ms */
+  readonly maxHeuristic: number;
+  /** ms */
+  readonly coalesceTimeout: number;
+  /** ms past expiry that stale content may stand in for a failed origin (when the response set no stale-if-error). */
+  readonly grace: number;
+  readonly keyHeaders: readonly string[];
 }
 
 export interface UpstreamRoute extends ResolvedRouteBase {
@@ -106,6 +239,8 @@ export interface ResolvedConfig {
   readonly trustedProxies: readonly string[];
   /** ms */
   readonly shutdownTimeout: number;
+  /** null = no access log; path null = stdout. */
+  readonly accessLog: { readonly format: string; readonly path: string | null } | null;
   /** Absolute directory for sockets and other runtime files. */
   readonly runtimeDir: string;
 }

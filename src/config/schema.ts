@@ -1,10 +1,14 @@
 // The zod schema of `portico.config.ts`: the source of truth for what a config may contain.
 // It checks each part on its own (types, ranges, one target per route); checks across parts
 // (does this pool exist? is this port taken?) and on the file system live in checks.ts and files.ts.
+import { unknownVariables } from '../observability/access-log.ts';
 import { z } from 'zod';
 import { suggest } from './suggest.ts';
+import { BYTE_SIZE_EXPECTED, parseByteSize } from './byte-size.ts';
+import { cacheSchema } from './cache-schema.ts';
+import { discoverySchema, healthCheckSchema, passiveSchema, policySchema, queueSchema, ratioSchema, retriesSchema } from './pool-schema.ts';
 import {
-  cidr, duration, headers, hostPatterns, isLoopback, isPlainObject, listenHost, name, nonEmpty, oneLine, port,
+  cidr, duration, headers, hostName, hostPatterns, isLoopback, isPlainObject, leaf, listenHost, name, nonEmpty, oneLine, port,
   positiveInt, redirectTo, routePath, serverUrl, strictObject, workers,
 } from './fields.ts';
 
@@ -13,7 +17,43 @@ export const listenerSchema = strictObject({
   protocol: z.literal('http').optional(),
   host: listenHost.optional(),
   port,
-});
+  tls: z.union([
+    z.literal('dev'),
+    strictObject({ certs: z.array(strictObject({ cert: nonEmpty, key: nonEmpty })).min(1, { error: 'expected at least one { cert, key } pair' }) }),
+  ]).optional(),
+  redirectToHttps: z.union([z.literal(true), strictObject({ port: port.optional(), hosts: hostPatterns.optional() })]).optional(),
+  hsts: z.union([z.literal(true), strictObject({
+    maxAge: z.int().min(0).optional(),
+    includeSubDomains: z.boolean().optional(),
+    preload: z.boolean().optional(),
+    hosts: hostPatterns.optional(),
+  })]).optional(),
+  canonicalHosts: z.record(hostName, hostName).optional(),
+  proxyProtocol: z.boolean().optional(),
+  limits: strictObject({
+    headersTimeout: duration.optional(),
+    requestTimeout: duration.optional(),
+    keepAliveTimeout: duration.optional(),
+    maxHeaderSize: z.int().min(1024).max(1024 * 1024).optional(),
+    maxHeaderCount: positiveInt.optional(),
+    maxUrlLength: z.int().min(256).optional(),
+    maxConnections: z.int().min(0).optional(),
+    maxConnectionsPerIp: z.int().min(0).optional(),
+    maxConcurrentStreams: positiveInt.optional(),
+  })
+    // node:http refuses a head deadline past the whole-request one.
+    .refine((l) => !l.requestTimeout || l.headersTimeout === undefined || l.headersTimeout <= l.requestTimeout, { path: ['headersTimeout'], error: 'headersTimeout must not exceed requestTimeout' })
+    .optional(),
+})
+  .refine((l) => l.proxyProtocol !== true || l.tls === undefined, { path: ['proxyProtocol'], error: 'proxyProtocol is supported on cleartext listeners only (not yet with "tls")' })
+  // RFC 6797 §7.2: a UA ignores HSTS over cleartext, so on such a listener it is a mistake.
+  .refine((l) => l.hsts === undefined || l.tls !== undefined, { path: ['hsts'], error: 'hsts is sent on https responses only: this listener has no "tls"' })
+  .refine((l) => l.redirectToHttps === undefined || l.tls === undefined, { path: ['redirectToHttps'], error: 'this listener already serves https: put redirectToHttps on the cleartext listener' })
+  // hstspreload.org's submission rules: browsers preload only what also covers subdomains for a year.
+  .refine((l) => typeof l.hsts !== 'object' || l.hsts.preload !== true || (l.hsts.includeSubDomains === true && (l.hsts.maxAge ?? 31_536_000) >= 31_536_000), {
+    path: ['hsts', 'preload'],
+    error: 'preload requires includeSubDomains: true and maxAge of at least 31536000 (one year)',
+  });
 
 export const adminSchema = strictObject({
   socket: nonEmpty.optional(),
@@ -38,6 +78,8 @@ export const adminSchema = strictObject({
 export const serverSchema = strictObject({
   url: serverUrl,
   weight: positiveInt.default(1),
+  maxConnections: positiveInt.optional(),
+  backup: z.boolean().default(false),
 });
 
 export const poolSchema = strictObject({
@@ -45,13 +87,32 @@ export const poolSchema = strictObject({
   connections: positiveInt.default(64),
   connectTimeout: duration.default(5_000),
   timeout: duration.default(60_000),
+  policy: policySchema.optional(),
+  queue: queueSchema.default({ maxLength: 1000, timeout: 120_000 }),
+  retries: retriesSchema.default(1),
+  retryBudget: ratioSchema.default(0.2),
+  retryAfter: duration.default(10_000),
+  maintenancePage: nonEmpty.optional(),
+  healthCheck: healthCheckSchema.optional(),
+  discovery: discoverySchema.optional(),
+  passive: passiveSchema.optional(),
+  slowStart: duration.default(0),
 });
+
+// Recycling limits (0 = off): counts and byte sizes, so whole numbers.
+const nonNegativeInt = leaf<number>('an integer ≥ 0 (0 = off)', (v) => Number.isSafeInteger(v) && (v as number) >= 0);
 
 export const appSchema = strictObject({
   module: nonEmpty,
   // One worker unless asked: several apps each taking every core would oversubscribe the machine.
   workers: workers.default(1),
   concurrency: positiveInt.default(64),
+  workerTimeout: duration.default(30_000),
+  // Defaults to the stack's shutdownTimeout (resolve.ts).
+  gracefulTimeout: duration.optional(),
+  maxRequests: nonNegativeInt.default(0),
+  maxRequestsJitter: nonNegativeInt.default(0),
+  maxMemory: nonNegativeInt.default(0),
 });
 
 // The string shorthands (`static: './public'`, `redirect: '/new'`) become the object form here, so
@@ -89,17 +150,54 @@ const respondSchema = strictObject({
 export const ROUTE_TARGETS = ['upstream', 'app', 'static', 'redirect', 'respond'] as const;
 export type RouteTarget = (typeof ROUTE_TARGETS)[number];
 
+// Routing rules beyond host + prefix (nginx `location =`, `location ~`, `if ($http_…)`), and
+// per-route request/response rewriting. Regexes are compiled here, so a bad one is a config error.
+const regexSource = z.string().min(1).superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+  }
+});
+const tokenName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header field name (RFC 9110 §5.1)' });
+const matchSchema = strictObject({
+  methods: z.array(z.string().regex(/^[A-Z]+$/, { error: 'expected an upper-case method such as GET' })).min(1).optional(),
+  /** A value must equal one of the strings; `true` = the field is present, `false` = absent. */
+  headers: z.record(tokenName, z.union([z.string(), z.array(z.string()).min(1), z.boolean()])).optional(),
+  query: z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1), z.boolean()])).optional(),
+  clientIp: z.array(cidr).min(1).optional(),
+});
+const rewriteSchema = strictObject({ from: regexSource, to: z.string().startsWith('/', { error: 'expected a path starting with "/"' }) });
+const headerRulesSchema = strictObject({
+  set: z.record(tokenName, oneLine).optional(),
+  add: z.record(tokenName, oneLine).optional(),
+  remove: z.array(tokenName).optional(),
+});
+
 const routeShape = {
   name: nonEmpty.optional(),
   host: hostPatterns.optional(),
   path: routePath.optional(),
+  exactPath: routePath.optional(),
+  pathRegex: regexSource.optional(),
+  match: matchSchema.optional(),
+  rewrite: rewriteSchema.optional(),
+  requestHeaders: headerRulesSchema.optional(),
+  responseHeaders: headerRulesSchema.optional(),
+  hostHeader: oneLine.optional(),
+  rewriteLocation: z.boolean().optional(),
+  websocket: z.union([z.literal(false), strictObject({ idleTimeout: duration.optional() })]).optional(),
+  errorPages: z.record(z.string().regex(/^[45]\d\d$/, { error: 'expected a 4xx or 5xx status code' }), nonEmpty).optional(),
   stripPrefix: z.boolean().default(false),
+  // Request body cap: bytes or "10MiB" (nginx's client_max_body_size).
+  maxBodySize: leaf<number | string>(BYTE_SIZE_EXPECTED, (v) => parseByteSize(v) !== undefined).transform((v) => parseByteSize(v) as number).optional(),
   compress: z.union([z.boolean(), strictObject({
     minSize: z.int().min(0).optional(),
     types: z.array(nonEmpty).min(1).optional(),
     gzipLevel: z.int().min(1).max(9).optional(),
     brotliQuality: z.int().min(0).max(11).optional(),
   })]).optional(),
+  cache: cacheSchema,
   upstream: nonEmpty.optional(),
   app: nonEmpty.optional(),
   static: staticSchema.optional(),
@@ -126,10 +224,21 @@ export const routeSchema = strictObject(routeShape).refine(
       return `route ${JSON.stringify(label)} has ${what}; expected exactly one of ${ROUTE_TARGETS.join(', ')}`;
     },
   },
+).refine(
+  (route) => [route.path, route.exactPath, route.pathRegex].filter((p) => p !== undefined).length <= 1,
+  { path: ['path'], when: (payload) => isPlainObject(payload.value), error: 'give one of path (prefix), exactPath or pathRegex, not several' },
 );
 
 export const trustedProxiesSchema = z.array(cidr).default(['127.0.0.0/8', '::1/128']);
 export const shutdownTimeoutSchema = duration.default(10_000);
+// Variables are checked here, once, so a typo is a config error rather than a crash per request.
+export const accessLogSchema = z.union([z.literal(false), strictObject({
+  format: z.string().min(1).superRefine((format, ctx) => {
+    const bad = unknownVariables(format);
+    if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown variable${bad.length > 1 ? 's' : ''} ${bad.map((b) => '$' + b).join(', ')} (known: nginx's $remote_addr, $time_local, $request, $status, $body_bytes_sent, $http_*, $upstream_addr, $request_time, $request_id, …)` });
+  }).optional(),
+  path: nonEmpty.optional(),
+})]).optional();
 
 /** The whole config. validateConfig() applies its parts one by one, to keep what parsed for later checks. */
 export const configSchema = strictObject({
@@ -141,6 +250,7 @@ export const configSchema = strictObject({
   trustedProxies: trustedProxiesSchema,
   shutdownTimeout: shutdownTimeoutSchema,
   runtimeDir: nonEmpty.optional(),
+  accessLog: accessLogSchema,
 });
 
 export type ParsedListener = z.output<typeof listenerSchema>;

@@ -10,6 +10,40 @@ export interface ListenerConfig {
   protocol?: 'http';
   host?: string;
   port: number;
+  /**
+   * Serve HTTPS (h2 and HTTP/1.1 by ALPN): PEM files relative to the config, picked per handshake by
+   * SNI from each certificate's subjectAltName (wildcards included); the first pair is the default.
+   * Files are watched and swapped without dropping connections. `'dev'` issues a certificate from a
+   * local development CA in the runtime dir (`portico cert install-ca`).
+   */
+  tls?: 'dev' | { certs: { cert: string; key: string }[] };
+  /**
+   * Cleartext listeners: answer every request (or those for `hosts`) with a redirect to https —
+   * 301 for GET/HEAD, 308 otherwise — before any route runs. `port` defaults to 443.
+   * `/.well-known/acme-challenge/` is never redirected.
+   */
+  redirectToHttps?: true | { port?: number; hosts?: string | string[] };
+  /** HTTPS listeners: Strict-Transport-Security on every response (maxAge in seconds, default one year). */
+  hsts?: true | { maxAge?: number; includeSubDomains?: boolean; preload?: boolean; hosts?: string | string[] };
+  /** Alias → canonical host, answered with a 301/308 to the canonical one (`{ 'www.example.com': 'example.com' }`). */
+  canonicalHosts?: Record<string, string>;
+  /**
+   * Expect the PROXY protocol (v1 or v2) from an L4 balancer before each connection's first byte;
+   * accepted only from `trustedProxies`, malformed headers closed. Cleartext listeners only for now.
+   */
+  proxyProtocol?: boolean;
+  /** Limits against abuse; each has a default (README: listeners[].limits). */
+  limits?: {
+    headersTimeout?: Duration;
+    requestTimeout?: Duration;
+    keepAliveTimeout?: Duration;
+    maxHeaderSize?: number;
+    maxHeaderCount?: number;
+    maxUrlLength?: number;
+    maxConnections?: number;
+    maxConnectionsPerIp?: number;
+    maxConcurrentStreams?: number;
+  };
 }
 
 export interface AdminConfig {
@@ -25,6 +59,31 @@ export interface ServerConfig {
   /** `http://host:port` or `unix:/path/to.sock` */
   url: string;
   weight?: number;
+  /** In-flight request limit (a single-threaded server takes 1); requests beyond it queue. */
+  maxConnections?: number;
+  /** Used only when no primary server is available. */
+  backup?: boolean;
+}
+
+export type PolicyName = 'round-robin' | 'weighted-round-robin' | 'least-outstanding' | 'power-of-two' | 'consistent-hash' | 'sticky-cookie' | 'first-available';
+
+export interface HealthCheckConfig {
+  /** Default 'http'. */
+  type?: 'http' | 'tcp';
+  method?: string;
+  path?: string;
+  /** A status or inclusive range, default "200-399". */
+  expectStatus?: string;
+  /** Substring the response body must contain. */
+  body?: string;
+  /** Default 5s. */
+  interval?: Duration;
+  /** Default 2s. */
+  timeout?: Duration;
+  /** Successes to mark a down server up (default 2). */
+  rise?: number;
+  /** Failures to mark an up server down (default 3). */
+  fall?: number;
 }
 
 export interface PoolConfig {
@@ -34,6 +93,32 @@ export interface PoolConfig {
   connectTimeout?: Duration;
   /** Time to wait for the response head (a slow app gets 504 after it). */
   timeout?: Duration;
+  /** Selection policy, default 'weighted-round-robin'; `key` is "ip", "header:<name>" or "cookie:<name>". */
+  policy?: PolicyName | { name: PolicyName; key?: string; cookie?: string };
+  /** Requests wait here when every server is full: beyond maxLength (default 1000) 503, after timeout (default 2m) 504. */
+  queue?: { maxLength?: number; timeout?: Duration };
+  /** Attempts on other servers after a failure safe to repeat; default 1. */
+  retries?: number;
+  /** Retries allowed as a fraction of requests; default 0.2. */
+  retryBudget?: number;
+  /** Retry-After on the all-down 503; default 10s. */
+  retryAfter?: Duration;
+  /** HTML file served with the all-down 503. */
+  maintenancePage?: string;
+  healthCheck?: HealthCheckConfig;
+  /**
+   * Resolve server host names to every address they have, again every `ttl` (default 30s), adding
+   * and draining servers as the answer changes; `resolver` ("ip:port") asks that DNS server.
+   */
+  discovery?: { type: 'dns'; ttl?: Duration; resolver?: string };
+  /**
+   * Passive ejection: `failures` (default 5) connect failures or 5xx in a row take a server out for
+   * `ejectFor` (default 30s, doubling per ejection in a row up to `maxEjectFor`, default 5m); with a
+   * healthCheck, only passing checks bring it back.
+   */
+  passive?: { failures?: number; ejectFor?: Duration; maxEjectFor?: Duration };
+  /** A recovered or newly added server's share ramps up over this long (weighted policies); default 0 = off. */
+  slowStart?: Duration;
 }
 
 export interface AppConfig {
@@ -43,6 +128,16 @@ export interface AppConfig {
   workers?: number | 'auto';
   /** Per-worker in-flight limit; default 64. */
   concurrency?: number;
+  /** A worker whose event loop answers no heartbeat this long is killed and replaced (gunicorn `--timeout`); default 30s. */
+  workerTimeout?: Duration;
+  /** How long a stopping or replaced worker may finish in-flight requests before it is killed; default `shutdownTimeout`. */
+  gracefulTimeout?: Duration;
+  /** Replace a worker gracefully after this many requests (gunicorn `max_requests`); default 0 = never. */
+  maxRequests?: number;
+  /** Each worker's limit is `maxRequests` plus a random 0..jitter, so workers are not recycled together; default 0. */
+  maxRequestsJitter?: number;
+  /** Replace a worker gracefully when its RSS exceeds this many bytes (pm2 `max_memory_restart`); default 0 = never. */
+  maxMemory?: number;
 }
 
 export interface StaticTarget {
@@ -69,16 +164,70 @@ export interface RespondTarget {
   headers?: Record<string, string>;
 }
 
+export interface HeaderRules {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
 interface RouteBase {
   name?: string;
   /** Exact host names or `*.example.com`; absent = any host. */
   host?: string | string[];
   /** Path prefix matched on segment boundaries; default `/`. */
   path?: string;
+  /** Instead of a prefix: one exact path (nginx `location =`), or a regex with captures (`location ~`). */
+  exactPath?: string;
+  pathRegex?: string;
+  /** Further conditions, all of which must hold: methods, header and query values, client address. */
+  match?: {
+    methods?: string[];
+    headers?: Record<string, string | string[] | boolean>;
+    query?: Record<string, string | string[] | boolean>;
+    clientIp?: string[];
+  };
+  /** Rewrite the path (and query) before the target sees it: `$1` / `$<name>` refer to `from`'s captures. */
+  rewrite?: { from: string; to: string };
+  requestHeaders?: HeaderRules;
+  responseHeaders?: HeaderRules;
+  /** Host sent upstream: absent = the client's (passthrough), `$upstream` = the server's host:port, or a literal. */
+  hostHeader?: string;
+  /** Rewrite upstream `Location`/`Content-Location` pointing at the server to the client's origin (default true). */
+  rewriteLocation?: boolean;
+  /** WebSocket upgrades on upstream and app routes (default on, idle timeout 5 min); `false` refuses them. */
+  websocket?: false | { idleTimeout?: Duration };
+  /** Replace the body of error responses with a file: `{ 404: './404.html', 503: './maintenance.html' }`. */
+  errorPages?: Record<string, string>;
   /** Remove the matched prefix before forwarding. */
   stripPrefix?: boolean;
+  /** Request body cap, bytes or `'10MiB'`: 413 on a larger Content-Length before reading, or as soon as a chunked/h2 body crosses it. */
+  maxBodySize?: number | string;
   /** Compress responses (br, zstd, gzip by Accept-Encoding); `true` uses the defaults. */
   compress?: boolean | { minSize?: number; types?: string[]; gzipLevel?: number; brotliQuality?: number };
+  /** RFC 9111 shared cache in front of the target (src/cache); `true` uses the defaults. */
+  cache?: boolean | CacheConfig;
+}
+
+export interface CacheConfig {
+  /** 'memory' (this process) or 'redis' (shared by every instance; needs `redis`). */
+  store?: 'memory' | 'redis';
+  redis?: { url: string; prefix?: string; ttl?: Duration };
+  /** Allow `PURGE /path` through the data plane from these client addresses (CIDR) or with `Authorization: Bearer <token>`. */
+  purge?: { allow?: string[]; token?: string };
+  /** Bytes the store keeps, LRU past it: a number or "256MiB" (default 256MiB). */
+  maxBytes?: number | string;
+  /** Larger bodies stream through unstored (default 8MiB). */
+  maxObjectBytes?: number | string;
+  /** RFC 9111 §4.2.2 heuristic: fraction of the time since Last-Modified (default 0.1) … */
+  heuristicFraction?: number;
+  /** … bounded by this (default 1 day). */
+  maxHeuristic?: Duration;
+  /** How long coalesced requests wait for the one upstream fetch before going themselves (default 10s). */
+  coalesceTimeout?: Duration;
+  /** Serve stale content this long past expiry when the origin fails and the response set no stale-if-error (default 0). */
+  grace?: Duration;
+  /** Request header fields added to the cache key. */
+  keyHeaders?: string[];
 }
 
 /** Where a route sends requests; a route has exactly one of these. */
@@ -107,6 +256,12 @@ export interface PorticoConfig {
   routes: RouteConfig[];
   /** Peers (CIDR or address) whose X-Request-Id / X-Forwarded-* headers are believed. */
   trustedProxies?: string[];
+  /**
+   * Access log: `combined` (default, nginx's), `main` (the seeds' `[$time_local] $host to: $upstream_addr: …`),
+   * `json`, or a custom format with nginx variables; `path` a file (reopened on SIGUSR1) or `-` for stdout.
+   * `false` turns it off.
+   */
+  accessLog?: false | { format?: string; path?: string };
   /** How long in-flight requests may run after SIGTERM before they are cut. */
   shutdownTimeout?: Duration;
   /** Directory for runtime files (worker sockets, admin socket); default `.portico` beside the config. */

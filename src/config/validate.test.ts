@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { validateConfig } from './validate.ts';
 import { configSchema } from './schema.ts';
 import { parseDuration } from './duration.ts';
+import { DEFAULT_LIMITS } from '../edge/limits.ts';
 import type { ConfigIssue } from './issues.ts';
 
 let dir: string;
@@ -101,8 +102,8 @@ describe('validateConfig: individual rules', () => {
   });
 
   test('an unknown field with no close match lists the known ones', () => {
-    assert.equal(messageAt({ routes: [], listeners: [{ port: 1, tls: true }] }, 'listeners[0].tls'),
-      'unknown field (known: name, protocol, host, port)');
+    assert.equal(messageAt({ routes: [], listeners: [{ port: 1, ssl: true }] }, 'listeners[0].ssl'),
+      'unknown field (known: name, protocol, host, port, tls, redirectToHttps, hsts, canonicalHosts, proxyProtocol, limits)');
   });
 
   test('missing routes and a non-object config are reported', () => {
@@ -175,14 +176,19 @@ describe('validateConfig: the resolved config', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.config, {
       baseDir: dir,
-      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080 }],
+      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, limits: DEFAULT_LIMITS }],
       admin: { socket: join(dir, '.portico', 'admin.sock') },
       pools: {},
       apps: {},
-      routes: [{ index: 0, name: '/ → respond 200', kind: 'respond', hosts: [], path: '/', stripPrefix: false, respond: { status: 200, body: '', headers: {} } }],
+      routes: [{
+        index: 0, name: '/ → respond 200', kind: 'respond', hosts: [], path: '/', pathKind: 'prefix', stripPrefix: false, compress: null,
+        match: null, rewrite: null, requestHeaders: null, responseHeaders: null, hostHeader: null, rewriteLocation: true, websocket: null, errorPages: {},
+        respond: { status: 200, body: '', headers: {} },
+      }],
       trustedProxies: ['127.0.0.0/8', '::1/128'],
       shutdownTimeout: 10_000,
       runtimeDir: join(dir, '.portico'),
+      accessLog: { format: 'combined', path: null },
     });
   });
 
@@ -212,15 +218,26 @@ describe('validateConfig: the resolved config', () => {
     assert.deepEqual(c.pools.web, {
       name: 'web',
       servers: [
-        { url: 'http://localhost:3000', address: { kind: 'tcp', host: 'localhost', port: 3000 }, weight: 1 },
-        { url: `unix:${join(dir, 'run/web.sock')}`, address: { kind: 'unix', path: join(dir, 'run/web.sock') }, weight: 3 },
+        { url: 'http://localhost:3000', address: { kind: 'tcp', host: 'localhost', port: 3000 }, weight: 1, maxConnections: 0, backup: false },
+        { url: `unix:${join(dir, 'run/web.sock')}`, address: { kind: 'unix', path: join(dir, 'run/web.sock') }, weight: 3, maxConnections: 0, backup: false },
       ],
       connections: 64,
       connectTimeout: 2000,
       timeout: 60_000,
+      policy: { name: 'weighted-round-robin' },
+      queue: { maxLength: 1000, timeout: 120_000 },
+      retries: 1,
+      retryBudget: 0.2,
+      retryAfter: 10,
+      maintenancePage: null,
+      healthCheck: null,
+      discovery: null,
+      passive: null,
+      slowStart: 0,
     });
-    assert.deepEqual(c.apps.shop, { name: 'shop', module: join(dir, 'app.ts'), workers: availableParallelism(), concurrency: 64 });
-    assert.deepEqual(c.apps.admin, { name: 'admin', module: join(dir, 'app.ts'), workers: 2, concurrency: 8 });
+    // gracefulTimeout defaults to the stack's shutdownTimeout ('30s' here).
+    assert.deepEqual(c.apps.shop, { name: 'shop', module: join(dir, 'app.ts'), workers: availableParallelism(), concurrency: 64, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0 });
+    assert.deepEqual(c.apps.admin, { name: 'admin', module: join(dir, 'app.ts'), workers: 2, concurrency: 8, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0 });
     assert.deepEqual(c.routes.map((r) => [r.index, r.kind, r.name, r.hosts, r.path, r.stripPrefix]), [
       [0, 'upstream', 'api', ['api.example.com', '*.example.com'], '/api', true],
       [1, 'app', '/shop → app shop', [], '/shop', false],

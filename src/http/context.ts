@@ -7,8 +7,10 @@ export interface RouteMatch {
   /** Index in the config's routes array, and a readable name for logs and `portico routes`. */
   readonly index: number;
   readonly name: string;
-  /** The matched path prefix, so a target can strip it. */
+  /** The matched path prefix, so a target can strip it ("/" for exact and regex routes). */
   readonly prefix: string;
+  /** A regex route's captures, for rewrites and redirects (`$1`, `$<name>`). */
+  readonly captures: RegExpExecArray | null;
 }
 
 /** One `Server-Timing` entry (W3C Server Timing); dur < 0 means "passed, not timed". */
@@ -33,6 +35,9 @@ export class RequestContext {
   route: RouteMatch | null = null;
   /** Address of the server that answered (nginx's $upstream_addr), set by the proxy. */
   upstreamAddress: string | null = null;
+  /** Bytes written for the response (head + body), and of the body alone; set by the edge when done. */
+  bytesSent = 0;
+  bodyBytesSent = 0;
   readonly timings: Timing[] = [];
   private controller: AbortController | null = null;
   private closed = false;

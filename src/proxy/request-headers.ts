@@ -4,6 +4,7 @@
 import type { RequestHeaders } from '../http/types.ts';
 import { HOP_BY_HOP, connectionOptions } from '../http/headers.ts';
 import type { RequestContext } from '../http/context.ts';
+import { forwardedElement, parseForwarded } from '../edge/forwarded.ts';
 
 /** Never forwarded besides hop-by-hop: `expect` is answered by the edge (RFC 9110 §10.1.1). */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect']);
@@ -22,6 +23,10 @@ export function upstreamRequestHeaders(headers: RequestHeaders, ctx: RequestCont
   if (!peerTrusted || out['x-forwarded-host'] === undefined) {
     if (headers['host'] !== undefined) out['x-forwarded-host'] = headers['host'];
   }
+  // RFC 7239 §4: append our hop to a trusted chain; a client's own (or a malformed) one is replaced.
+  const priorForwarded = peerTrusted ? headers['forwarded'] : undefined;
+  const element = forwardedElement(ctx.peerAddress, ctx.scheme, headers['host']);
+  out['forwarded'] = priorForwarded !== undefined && parseForwarded(priorForwarded) !== null ? `${priorForwarded}, ${element}` : element;
   out['x-real-ip'] = ctx.clientAddress;
   out['x-request-id'] = ctx.id;
   return out;

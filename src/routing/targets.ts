@@ -1,13 +1,17 @@
 // Builds each route's own handler, once per config snapshot: where a matched request ends up.
 import type { Handler } from '../http/types.ts';
-import type { ResolvedRoute } from '../config/resolved.ts';
+import type { ResolvedCache, ResolvedRoute } from '../config/resolved.ts';
+import { createHttpCache, type HttpCache } from '../cache/index.ts';
 import type { UpstreamPool } from '../balancer/upstream-pool.ts';
 import { forwardHandler } from '../proxy/forward.ts';
 import { staticHandler } from '../static/serve-static.ts';
+import { expand } from './captures.ts';
 
 export interface TargetDeps {
   pool(name: string): UpstreamPool;
   appPool(name: string): UpstreamPool;
+  /** The route's cache, kept across reloads by the stack; a fresh one when absent. */
+  cache?(route: ResolvedRoute & { cache: ResolvedCache }): HttpCache;
 }
 
 /** One stage of a route's chain, for `portico middleware` and `portico routes`. */
@@ -22,6 +26,18 @@ export interface BuiltTarget {
 }
 
 export function buildTarget(route: ResolvedRoute, deps: TargetDeps): BuiltTarget {
+  const built = baseTarget(route, deps);
+  if (route.cache === undefined) return built;
+  const settings = route.cache;
+  // The cache sits in front of the target: a hit never reaches the proxy, static files or the app.
+  const cache = deps.cache?.({ ...route, cache: settings }) ?? createHttpCache(settings);
+  return {
+    handler: cache.wrap(built.handler),
+    stages: [{ name: 'cache', describe: `RFC 9111 shared cache (${settings.store}, ${settings.maxBytes} B, objects ≤ ${settings.maxObjectBytes} B)` }, ...built.stages],
+  };
+}
+
+function baseTarget(route: ResolvedRoute, deps: TargetDeps): BuiltTarget {
   switch (route.kind) {
     case 'upstream':
       return {
@@ -44,7 +60,7 @@ export function buildTarget(route: ResolvedRoute, deps: TargetDeps): BuiltTarget
     case 'redirect': {
       const { to, status } = route.redirect;
       return {
-        handler: (req) => ({ status, headers: { location: to.replace('$request_uri', req.target), 'content-length': '0' }, body: null }),
+        handler: (req, ctx) => ({ status, headers: { location: expand(to, ctx.route?.captures ?? null).replace('$request_uri', req.target), 'content-length': '0' }, body: null }),
         stages: [{ name: 'redirect', describe: `${status} to ${to}` }],
       };
     }

@@ -14,7 +14,7 @@ export async function middleware(configFile: string, path: string, host: string)
   const url = new URL(path, `http://${host}`);
   const routes = stack.routes();
   const { RouteTable } = await import('../../routing/route-table.ts');
-  const hit = new RouteTable(routes.map((r) => ({ index: r.index, name: r.name, hosts: r.hosts, path: r.path, target: r }))).match(url.hostname, url.pathname);
+  const hit = new RouteTable(routes.map((r) => ({ index: r.index, name: r.name, hosts: r.hosts, path: r.path, pathKind: config.routes[r.index].pathKind, target: r }))).match(url.hostname, url.pathname);
   const lines: string[] = [];
   let n = 0;
   const add = (name: string, what: string) => lines.push(`${String(++n).padStart(2)}. ${name.padEnd(14)} ${what}`);

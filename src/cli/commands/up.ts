@@ -5,28 +5,14 @@ import { Stack } from '../../stack.ts';
 import { loadWithEnv } from '../load.ts';
 import { startAdminServer, adminAddress } from '../../admin/admin-server.ts';
 import { createLogger } from '../../observability/logger.ts';
+import { handleSignals } from '../signals.ts';
 
 export async function up(configFile: string): Promise<number> {
   const log = createLogger();
   const config = await loadWithEnv(configFile);
   mkdirSync(config.runtimeDir, { recursive: true });
-  const accessLog = process.env.PORTICO_ACCESS_LOG === 'off' ? undefined : (line: string) => process.stdout.write(line);
-  const stack = new Stack(config, { log, accessLog });
+  const stack = new Stack(config, { log, accessLog: process.env.PORTICO_ACCESS_LOG !== 'off' });
   let admin: Server | null = null;
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      log('warn', `${signal} again: exiting now`);
-      process.exit(130);
-    }
-    stopping = true;
-    log('info', `${signal}: stopping gracefully`, { timeoutMs: stack.config.shutdownTimeout });
-    admin?.close();
-    await stack.stop();
-    log('info', 'stopped');
-    process.exit(0);
-  };
 
   const reload = async () => {
     const next = await loadWithEnv(configFile);
@@ -34,10 +20,15 @@ export async function up(configFile: string): Promise<number> {
     return { routes: next.routes.length };
   };
 
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGHUP', () => {
-    reload().catch((err: Error) => log('error', 'reload refused', { err: err.message }));
+  handleSignals({
+    log,
+    timeoutMs: stack.config.shutdownTimeout,
+    stop: async () => {
+      admin?.close();
+      await stack.stop();
+    },
+    reload,
+    reopenLogs: () => stack.reopenLogs(),
   });
 
   try {
@@ -51,6 +42,8 @@ export async function up(configFile: string): Promise<number> {
     status: () => stack.status(),
     routes: () => stack.routes(),
     reload,
+    setDraining: (pool, server, draining) => stack.setDraining(pool, server, draining),
+    purgeCache: (what) => stack.purgeCache(what),
   });
   log('info', `admin API on ${adminAddress(admin)}`);
   log('info', 'ready', { pid: process.pid });

@@ -1,0 +1,41 @@
+// `npm run bench [-- <scenario> [options]]`: the benchmark suite. Each scenario starts its own
+// contenders on loopback (nginx from Debian installed on first use), interleaves repetitions and
+// prints ratios measured in the same run. Without a scenario, all of them run in turn.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const SCENARIOS: Record<string, { script: string; what: string }> = {
+  'io-model': { script: 'io-model/run.ts', what: 'reverse proxy 12 B: node:http+undici vs own HTTP/1.1 framing vs nginx (docs/io-model.md)' },
+  'chain-cost': { script: 'chain-cost.ts', what: '0 vs 5 pass-through layers on both I/O-model prototypes, plus an in-process loop' },
+  'stack-chain': { script: 'stack-chain.ts', what: 'the real stack (edge → routing → proxy) with 0 and 5 no-op layers, nginx proxy as anchor' },
+  framework: { script: 'framework.ts', what: 'framework hello world and 200 parametric routes against Hono and Fastify' },
+  appserver: { script: 'appserver.ts', what: 'app server hello world: direct mode and behind the stack, against node:cluster (and pm2 when installed)' },
+};
+
+const [scenario, ...rest] = process.argv.slice(2);
+if (scenario === '--help' || scenario === '-h' || (scenario !== undefined && SCENARIOS[scenario] === undefined)) {
+  if (scenario !== '--help' && scenario !== '-h') console.error(`unknown scenario "${scenario}"\n`);
+  console.log('npm run bench [-- <scenario> [--seconds N] [--reps N]]\n');
+  for (const [name, s] of Object.entries(SCENARIOS)) console.log(`  ${name.padEnd(12)} ${s.what}`);
+  process.exit(scenario === '--help' || scenario === '-h' ? 0 : 2);
+}
+
+ensureTools();
+let failed = 0;
+for (const name of scenario === undefined ? Object.keys(SCENARIOS) : [scenario]) {
+  console.log(`\n## ${name}: ${SCENARIOS[name].what}\n`);
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, SCENARIOS[name].script), ...rest], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed === 0 ? 0 : 1);
+
+/** nginx and wrk come from Debian; install them when missing (root on these machines). */
+function ensureTools(): void {
+  const missing = ['nginx', 'wrk'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
+  if (missing.length === 0) return;
+  const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m));
+  console.log(`installing ${pkgs.join(', ')} from Debian…`);
+  spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+  const r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) throw new Error(`could not install ${pkgs.join(', ')}`);
+}

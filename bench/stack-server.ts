@@ -1,0 +1,24 @@
+// The real Portico stack (edge → routing → proxy, as `portico up` builds it) in front of one
+// origin, with N pass-through layers ahead of routing; prints `READY <port>` for the harness.
+//   node bench/stack-server.ts --port P --origin http://127.0.0.1:O [--layers N]
+import { parseArgs } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Stack } from '../src/stack.ts';
+import { validateConfig } from '../src/config/validate.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { noopLayers } from './io-model/server-common.ts';
+
+const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' } } });
+const result = validateConfig({
+  listeners: [{ host: '127.0.0.1', port: Number(values.port) }],
+  pools: { origin: { servers: [{ url: values.origin! }] } },
+  routes: [{ path: '/', upstream: 'origin' }],
+  runtimeDir: mkdtempSync(join(tmpdir(), 'portico-bench-')),
+}, process.cwd());
+if (!result.ok) throw new Error(JSON.stringify(result.issues));
+const stack = new Stack(result.config, { log: createLogger({ level: 'warn' }), layers: noopLayers(Number(values.layers)) });
+await stack.start();
+process.stdout.write(`READY ${values.port}\n`);
+process.on('SIGTERM', () => void stack.stop(1000).then(() => process.exit(0)));
