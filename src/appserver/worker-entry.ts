@@ -61,14 +61,15 @@ const used = new WeakSet<Socket>();
  */
 const FRESH_CONNECTION_GRACE_MS = 500;
 let served = 0;
-// Sampled every 20 ms; read and reset on each ping, so the lag is that of the last interval.
+// Sampled every 20 ms; read and reset on each ping, so the lag is the worst delay of the last
+// interval (the max, not a percentile: one long block is one sample, and must not be averaged away).
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
 loopDelay.enable();
 /** Lets the operator (and a test through the whole stack) see which worker and generation answered. */
 const workerHeader = `${config.slot}.${config.generation}.${process.pid}`;
 
 function stats(): WorkerStats {
-  const lag = loopDelay.count === 0 ? 0 : loopDelay.percentile(99) / 1e6;
+  const lag = loopDelay.count === 0 ? 0 : loopDelay.max / 1e6;
   loopDelay.reset();
   return { requests: served, inflight: inflight.size, rss: process.memoryUsage.rss(), eventLoopLag: Math.round(lag * 10) / 10 };
 }

@@ -10,7 +10,7 @@ import { RequestContext, isAcceptableRequestId } from '../http/context.ts';
 import { toHttpError, reasonPhrase } from '../http/error-response.ts';
 import type { UpstreamPool, UpstreamServer } from '../balancer/upstream-pool.ts';
 import type { TrustedPeers } from '../edge/trusted-peers.ts';
-import { resolveClientAddress } from '../edge/trusted-peers.ts';
+import { resolveClient } from '../edge/trusted-peers.ts';
 import { upstreamRequestHeaders } from './request-headers.ts';
 
 export interface UpgradeTarget {
@@ -43,8 +43,11 @@ export function handleUpgrade(deps: UpgradeDeps, req: IncomingMessage, client: D
   const trusted = deps.trusted.has(peer);
   const sentId = req.headers['x-request-id'] as string | undefined;
   const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-  const ctx = new RequestContext(peer, trusted, trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'] as string | undefined, deps.trusted) : peer,
-    req.socket.remotePort ?? 0, 'http', host, trusted && isAcceptableRequestId(sentId) ? sentId : undefined);
+  // The same client facts as ordinary requests (src/edge/request-mapping.ts): Forwarded or
+  // X-Forwarded-For from trusted hops only, and the scheme of the connection it arrived on.
+  const identity = resolveClient(peer, req.headers as Record<string, string | undefined>, deps.trusted);
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  const ctx = new RequestContext(peer, trusted, identity.address, req.socket.remotePort ?? 0, scheme, host, trusted && isAcceptableRequestId(sentId) ? sentId : undefined);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const preq: PorticoRequest = {
