@@ -108,7 +108,8 @@ function resolveRoute(index: number, route: ParsedRoute, baseDir: string): Resol
   } as const;
   const compress = route.compress === undefined || route.compress === false ? null : { ...DEFAULT_COMPRESS, ...(route.compress === true ? {} : route.compress) };
   const cache = resolveCache(route.cache);
-  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix, ...rules2, compress, ...(cache === undefined ? {} : { cache }), ...(route.maxBodySize === undefined ? {} : { maxBodySize: route.maxBodySize }) };
+  const base = { index, name: route.name ?? routeName(route, hosts, path), hosts, path, stripPrefix: route.stripPrefix, ...rules2, compress, ...(cache === undefined ? {} : { cache }), ...(route.maxBodySize === undefined ? {} : { maxBodySize: route.maxBodySize }),
+    bufferRequest: route.bufferRequest === undefined || route.bufferRequest === false ? null : route.bufferRequest === true ? route.maxBodySize ?? 8 * 1024 * 1024 : route.bufferRequest.maxSize };
   if (route.upstream !== undefined) return { ...base, kind: 'upstream', upstream: route.upstream };
   if (route.app !== undefined) return { ...base, kind: 'app', app: route.app };
   if (route.static !== undefined) {

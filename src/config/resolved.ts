@@ -170,6 +170,8 @@ interface ResolvedRouteBase {
   readonly cache?: ResolvedCache;
   /** Request body cap in bytes (413 past it, src/edge/body-limit.ts); absent = none. */
   readonly maxBodySize?: number;
+  /** Bytes to buffer a request body up to before forwarding; null = stream it. */
+  readonly bufferRequest: number | null;
 }
 
 /** Per-route cache settings, every default applied (src/config/cache-schema.ts). */

@@ -191,6 +191,9 @@ const routeShape = {
   stripPrefix: z.boolean().default(false),
   // Request body cap: bytes or "10MiB" (nginx's client_max_body_size).
   maxBodySize: leaf<number | string>(BYTE_SIZE_EXPECTED, (v) => parseByteSize(v) !== undefined).transform((v) => parseByteSize(v) as number).optional(),
+  bufferRequest: z.union([z.boolean(), strictObject({
+    maxSize: leaf<number | string>(BYTE_SIZE_EXPECTED, (v) => parseByteSize(v) !== undefined).transform((v) => parseByteSize(v) as number),
+  })]).optional(),
   compress: z.union([z.boolean(), strictObject({
     minSize: z.int().min(0).optional(),
     types: z.array(nonEmpty).min(1).optional(),

@@ -202,6 +202,11 @@ interface RouteBase {
   stripPrefix?: boolean;
   /** Request body cap, bytes or `'10MiB'`: 413 on a larger Content-Length before reading, or as soon as a chunked/h2 body crosses it. */
   maxBodySize?: number | string;
+  /**
+   * Read the whole request body before forwarding (nginx `proxy_request_buffering on`): a slow
+   * upload never holds an upstream connection. Capped: `maxSize` (default maxBodySize, else 8 MiB), then 413.
+   */
+  bufferRequest?: boolean | { maxSize: number | string };
   /** Compress responses (br, zstd, gzip by Accept-Encoding); `true` uses the defaults. */
   compress?: boolean | { minSize?: number; types?: string[]; gzipLevel?: number; brotliQuality?: number };
   /** RFC 9111 shared cache in front of the target (src/cache); `true` uses the defaults. */

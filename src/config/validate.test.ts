@@ -182,7 +182,7 @@ describe('validateConfig: the resolved config', () => {
       apps: {},
       routes: [{
         index: 0, name: '/ → respond 200', kind: 'respond', hosts: [], path: '/', pathKind: 'prefix', stripPrefix: false, compress: null,
-        match: null, rewrite: null, requestHeaders: null, responseHeaders: null, hostHeader: null, rewriteLocation: true, websocket: null, errorPages: {},
+        match: null, rewrite: null, requestHeaders: null, responseHeaders: null, hostHeader: null, rewriteLocation: true, websocket: null, errorPages: {}, bufferRequest: null,
         respond: { status: 200, body: '', headers: {} },
       }],
       trustedProxies: ['127.0.0.0/8', '::1/128'],
