@@ -8,6 +8,9 @@ const SCENARIOS: Record<string, { script: string; what: string }> = {
   'io-model': { script: 'io-model/run.ts', what: 'reverse proxy 12 B: node:http+undici vs own HTTP/1.1 framing vs nginx (docs/io-model.md)' },
   'chain-cost': { script: 'chain-cost.ts', what: '0 vs 5 pass-through layers on both I/O-model prototypes, plus an in-process loop' },
   'stack-chain': { script: 'stack-chain.ts', what: 'the real stack (edge → routing → proxy) with 0 and 5 no-op layers, nginx proxy as anchor' },
+  static: { script: 'anchors.ts static', what: 'static files 10 KiB and 1 MiB against nginx' },
+  cache: { script: 'anchors.ts cache', what: 'cache hits 1 KiB and 100 KiB against Varnish and nginx proxy_cache' },
+  balancer: { script: 'anchors.ts balancer', what: 'round robin over 2 origins against HAProxy and nginx' },
   framework: { script: 'framework.ts', what: 'framework hello world and 200 parametric routes against Hono and Fastify' },
   appserver: { script: 'appserver.ts', what: 'app server hello world: direct mode and behind the stack, against node:cluster (and pm2 when installed)' },
 };
@@ -24,16 +27,17 @@ ensureTools();
 let failed = 0;
 for (const name of scenario === undefined ? Object.keys(SCENARIOS) : [scenario]) {
   console.log(`\n## ${name}: ${SCENARIOS[name].what}\n`);
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, SCENARIOS[name].script), ...rest], { stdio: 'inherit' });
+  const [script, ...fixed] = SCENARIOS[name].script.split(' ');
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, script), ...fixed, ...rest], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);
 
-/** nginx and wrk come from Debian; install them when missing (root on these machines). */
+/** nginx, wrk, Varnish and HAProxy come from Debian; install them when missing (root on these machines). */
 function ensureTools(): void {
-  const missing = ['nginx', 'wrk'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
+  const missing = ['nginx', 'wrk', 'varnishd', 'haproxy'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
   if (missing.length === 0) return;
-  const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m));
+  const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m === 'varnishd' ? 'varnish' : m));
   console.log(`installing ${pkgs.join(', ')} from Debian…`);
   spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
   const r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });

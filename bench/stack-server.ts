@@ -1,6 +1,8 @@
 // The real Portico stack (edge → routing → proxy, as `portico up` builds it) in front of one
-// origin, with N pass-through layers ahead of routing; prints `READY <port>` for the harness.
+// origin, with N pass-through layers ahead of routing; or any config given as JSON (its first
+// listener's port is set to --port). Prints `READY <port>` for the harness.
 //   node bench/stack-server.ts --port P --origin http://127.0.0.1:O [--layers N]
+//   node bench/stack-server.ts --port P --config '{"routes":[…]}'
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +12,13 @@ import { validateConfig } from '../src/config/validate.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { noopLayers } from './io-model/server-common.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' } } });
+const given = values.config === undefined
+  ? { pools: { origin: { servers: [{ url: values.origin! }] } }, routes: [{ path: '/', upstream: 'origin' }] }
+  : JSON.parse(values.config) as Record<string, unknown>;
 const result = validateConfig({
+  ...given,
   listeners: [{ host: '127.0.0.1', port: Number(values.port) }],
-  pools: { origin: { servers: [{ url: values.origin! }] } },
-  routes: [{ path: '/', upstream: 'origin' }],
   runtimeDir: mkdtempSync(join(tmpdir(), 'portico-bench-')),
 }, process.cwd());
 if (!result.ok) throw new Error(JSON.stringify(result.issues));

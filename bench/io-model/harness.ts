@@ -68,6 +68,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Any server binary as a contender: started in its own process group, ready once it accepts. */
+export async function startProcess(name: string, cmd: string, args: string[], port: number): Promise<Contender> {
+  const child = spawnGroup(cmd, args, name);
+  await waitForPort(port, name, child);
+  return { name, port, child };
+}
+
 function spawnGroup(cmd: string, args: string[], name: string): ChildProcess {
   const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   groups.add(child);
@@ -103,7 +110,7 @@ export interface Contender {
   readonly child: ChildProcess;
 }
 
-const NGINX_COMMON = (dir: string, name: string) => `
+export const NGINX_COMMON = (dir: string, name: string) => `
 worker_processes 1;
 pid ${dir}/${name}.pid;
 error_log ${dir}/${name}-error.log warn;
@@ -155,7 +162,7 @@ export async function startNginxProxy(port: number, originPort: number): Promise
   return startNginx('nginx-proxy', conf, port);
 }
 
-async function startNginx(name: string, conf: string, port: number): Promise<Contender> {
+export async function startNginx(name: string, conf: string, port: number): Promise<Contender> {
   const dir = tempDir();
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, conf);
@@ -218,8 +225,8 @@ function toMs(value: string, unit: string): number {
 }
 
 /** wrk on core 1 only (the servers may use both cores, as in DESIGN.md's measured facts). */
-export function runWrk(port: number, seconds: number, connections = 64): Promise<WrkResult> {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`];
+export function runWrk(port: number, seconds: number, connections = 64, path = '/'): Promise<WrkResult> {
+  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`];
   return new Promise((resolve, reject) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -270,10 +277,10 @@ export interface Measured extends WrkResult {
 }
 
 /** One wrk run against a contender with CPU accounting for it and for the origin. */
-export async function measure(c: Contender, origin: Contender | null, seconds: number): Promise<Measured> {
+export async function measure(c: Contender, origin: Contender | null, seconds: number, path = '/'): Promise<Measured> {
   const cpu0 = groupCpuMicros(c.child.pid!);
   const o0 = origin ? groupCpuMicros(origin.child.pid!) : 0;
-  const r = await runWrk(c.port, seconds);
+  const r = await runWrk(c.port, seconds, 64, path);
   const cpu1 = groupCpuMicros(c.child.pid!);
   const o1 = origin ? groupCpuMicros(origin.child.pid!) : 0;
   return { ...r, cpuUsPerReq: (cpu1 - cpu0) / r.requests, originUsPerReq: origin ? (o1 - o0) / r.requests : 0 };

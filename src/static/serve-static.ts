@@ -119,7 +119,7 @@ function respond(req: PorticoRequest, headers: Record<string, string>, info: Fil
   }
   headers['content-length'] = String(info.size);
   if (req.method === 'HEAD') return { status: 200, headers, body: null };
-  return { status: 200, headers, body: info.data ?? createReadStream(info.real) };
+  return { status: 200, headers, body: info.data ?? createReadStream(info.real, { highWaterMark: 256 * 1024 }) };
 }
 
 function notModified(inm: string | undefined, ims: string | undefined, etag: string, mtimeMs: number): boolean {
