@@ -31,7 +31,7 @@ test('portico up serves the shop through edge → routing → proxy → app work
     const products = (await list.body.json()) as { id: unknown }[];
     assert.ok(Array.isArray(products) && products.length >= 3);
     assert.match(list.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
-    assert.match(list.headers['server-timing'] as string, /^edge;dur=[\d.]+, route, proxy;dur=[\d.]+, app;dur=[\d.]+$/);
+    assert.match(list.headers['server-timing'] as string, /^edge;dur=[\d.]+, route, proxy;dur=[\d.]+, mw;dur=[\d.]+, controller;dur=[\d.]+, app;dur=[\d.]+$/);
 
     const one = await request(`${base}/api/products/${products[0].id}`);
     assert.equal(one.statusCode, 200);

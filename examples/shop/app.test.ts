@@ -94,7 +94,7 @@ test('405 with Allow, HEAD and OPTIONS on the products collection', async () => 
 test('middleware is listed with names, scopes and places', () => {
   const shop = createShopApp({ log: false });
   const chain = shop.middleware('/api/products', 'POST');
-  assert.deepEqual(chain.map((m) => `${m.scope} ${m.name}`), ['global poweredBy', 'global logger', 'route validate(json)']);
+  assert.deepEqual(chain.map((m) => `${m.scope} ${m.name}`), ['global timing', 'global poweredBy', 'global logger', 'route validate(json)']);
   for (const m of chain) assert.match(m.addedAt, /^examples\/shop\/app\.ts:\d+$/);
   assert.deepEqual(shop.routes(), [
     { method: 'GET', path: '/api/health' },

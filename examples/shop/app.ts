@@ -1,7 +1,7 @@
 // The articles' shop: a small JSON API on the Portico framework. Run it behind the stack with
 // `npm start` (see portico.config.ts), or import it and call `app.request()` in a test.
 import { z } from 'zod';
-import { createApp, NotFoundError, validate, type App, type Middleware } from '../../src/framework/index.ts';
+import { createApp, etag, NotFoundError, timing, validate, type App, type Middleware } from '../../src/framework/index.ts';
 import { ProductStore } from './products.ts';
 import { cartRoutes } from './cart.ts';
 import type { SessionStore } from '../../src/framework/index.ts';
@@ -54,13 +54,16 @@ function sessionSecret(option: string | string[] | undefined): string | string[]
 export function createShopApp(options: ShopOptions = {}): App {
   const store = options.store ?? new ProductStore();
   const app = createApp({ dev: options.dev });
+  // First, so `mw;dur` covers all the middleware; the worker's `app;dur` follows these entries.
+  app.use(timing());
   app.use('poweredBy', poweredBy);
   app.use(requestLogger(options.log ?? process.env.NODE_ENV !== 'test'));
 
   app.group('/api', (api) => {
     api.get('/health', (c) => c.json({ status: 'ok' }));
 
-    api.get('/products', (c) => c.json(store.list()));
+    // The list changes only on POST: revalidations (If-None-Match) get a bodiless 304.
+    api.get('/products', etag(), (c) => c.json(store.list()));
 
     api.get('/products/:id', (c) => {
       const product = store.get(c.params.id);

@@ -105,7 +105,7 @@ test('cart: any worker reads the cart (the default store keeps nothing in the pr
 test('cart: the session middleware is on the cart group only', () => {
   const shop = createShopApp({ log: false });
   assert.deepEqual(shop.middleware('/api/cart', 'POST').map((m) => `${m.scope} ${m.name}`), [
-    'global poweredBy', 'global logger', 'group:/api/cart session', 'route validate(json)',
+    'global timing', 'global poweredBy', 'global logger', 'group:/api/cart session', 'route validate(json)',
   ]);
   assert.ok(shop.middleware('/api/products', 'GET').every((m) => m.name !== 'session'));
 });

@@ -23,6 +23,12 @@ export interface BodyOptions {
   limit?: number;
 }
 
+/** `performance.now()` stamps around the handler; -1 until it runs. */
+export interface HandlerTiming {
+  handlerStart: number;
+  handlerEnd: number;
+}
+
 export type HeaderRecord = Record<string, string>;
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 
@@ -32,7 +38,7 @@ const TEXT_TYPE = { 'content-type': 'text/plain; charset=utf-8' };
 const HTML_TYPE = { 'content-type': 'text/html; charset=utf-8' };
 
 export class Context<P extends string = any> {
-  readonly req: Request;
+  #req: Request;
   /** The path, percent-encoded as received. */
   readonly path: string;
   params: PathParams<P>;
@@ -40,6 +46,8 @@ export class Context<P extends string = any> {
   routePath: string | null = null;
   /** The response so far; set by the chain as it unwinds, changeable by middleware. */
   res: Response | undefined = undefined;
+  /** Set by the `timing()` middleware; the chain runner stamps the handler's start and end in it. */
+  timing: HandlerTiming | undefined = undefined;
 
   readonly #runtime: ContextRuntime;
   /** Index of '?' in req.url, or -1. */
@@ -53,11 +61,24 @@ export class Context<P extends string = any> {
   #setCookies: string[] | undefined = undefined;
 
   constructor(req: Request, path: string, queryAt: number, runtime: ContextRuntime) {
-    this.req = req;
+    this.#req = req;
     this.path = path;
     this.#queryAt = queryAt;
     this.#runtime = runtime;
     this.params = EMPTY as PathParams<P>;
+  }
+
+  get req(): Request {
+    return this.#req;
+  }
+
+  /**
+   * For middleware that wraps the request body (bodyLimit): later readers see the new request.
+   * Refused once the framework has read the body, since the kept bytes would not match.
+   */
+  replaceRequest(req: Request): void {
+    if (this.#bytes !== undefined) throw new Error('c.replaceRequest(): the body was already read');
+    this.#req = req;
   }
 
   get query(): URLSearchParams {

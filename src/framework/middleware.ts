@@ -67,9 +67,16 @@ export function runChain(fns: readonly Middleware[], c: Context, onError: ErrorH
     // Only a handler that calls `next()` gets here: there is nothing below it.
     if (i >= fns.length) return (c.res = await c.notFound());
     const fn = fns[i++];
+    // timing(): stamp the handler (the chain's last function) only when asked.
+    const t = i === fns.length ? c.timing : undefined;
     let out: Response | void;
     try {
-      out = await fn(c, next);
+      if (t !== undefined) t.handlerStart = performance.now();
+      try {
+        out = await fn(c, next);
+      } finally {
+        if (t !== undefined) t.handlerEnd = performance.now();
+      }
       if ((out === undefined || out === null) && c.res === undefined) {
         throw new Error(`"${fn.name || 'anonymous'}" returned no response and did not call next()`);
       }
