@@ -7,10 +7,26 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { UpstreamServerConfig } from './server.ts';
 import type { PoolLog } from './pool-settings.ts';
+import type { SrvDiscoveryConfig } from './srv-discovery.ts';
 
-const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+/** "No such name" and "no records of this type": answers (the service scaled to zero), not failures. */
+export const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
 
-export interface DiscoveryConfig {
+export type DiscoveryConfig = DnsDiscoveryConfig | SrvDiscoveryConfig;
+
+/** What the pool asks of either kind of discovery. */
+export interface Discovery {
+  readonly config: DiscoveryConfig;
+  /** The concrete servers: the declared ones expanded (dns), or the SRV answer (dns-srv). */
+  servers(declared: readonly UpstreamServerConfig[]): UpstreamServerConfig[];
+  /** Looks up now and then every ttl; resolves when the first round was tried. */
+  watch(urls: readonly string[]): Promise<void>;
+  update(config: DiscoveryConfig): void;
+  stop(): void;
+  status(): Record<string, unknown>;
+}
+
+export interface DnsDiscoveryConfig {
   readonly type: 'dns';
   /** ms between lookups of each name. */
   readonly ttl: number;
@@ -27,8 +43,8 @@ export function hostnameOf(url: string): { host: string; port: string } | null {
   return { host, port: u.port };
 }
 
-export class DnsDiscovery {
-  config: DiscoveryConfig;
+export class DnsDiscovery implements Discovery {
+  config: DnsDiscoveryConfig;
   private resolver: Resolver;
   private readonly onChange: () => void;
   private readonly log: PoolLog;
@@ -40,7 +56,7 @@ export class DnsDiscovery {
   lookups = 0;
   failures = 0;
 
-  constructor(config: DiscoveryConfig, onChange: () => void, log: PoolLog) {
+  constructor(config: DnsDiscoveryConfig, onChange: () => void, log: PoolLog) {
     this.config = config;
     this.resolver = makeResolver(config);
     this.onChange = onChange;
@@ -48,8 +64,13 @@ export class DnsDiscovery {
   }
 
   update(config: DiscoveryConfig): void {
+    if (config.type !== 'dns') throw new Error('discovery type changed: replace the DnsDiscovery');
     if (config.resolver !== this.config.resolver) this.resolver = makeResolver(config);
     this.config = config;
+  }
+
+  servers(declared: readonly UpstreamServerConfig[]): UpstreamServerConfig[] {
+    return declared.flatMap((c) => this.expand(c));
   }
 
   /** The concrete servers a declared server stands for: itself, or one per address of its name. */
@@ -91,15 +112,7 @@ export class DnsDiscovery {
       this.lookups++;
       let addresses: string[];
       try {
-        const results = await Promise.allSettled([this.resolver.resolve4(name), this.resolver.resolve6(name)]);
-        addresses = [];
-        for (const r of results) {
-          if (r.status === 'fulfilled') addresses.push(...r.value);
-          // "No such name" and "no records of this type" are answers (the service scaled to zero);
-          // timeouts and server failures are not.
-          else if (!NO_RECORDS.has((r.reason as { code?: string }).code ?? '')) throw r.reason;
-        }
-        addresses.sort();
+        addresses = await addressesOf(this.resolver, name);
       } catch (err) {
         this.failures++;
         this.log('warn', `DNS lookup of ${name} failed; keeping the last answer`, { name, err: (err as Error).message });
@@ -115,7 +128,18 @@ export class DnsDiscovery {
   }
 }
 
-function makeResolver(config: DiscoveryConfig): Resolver {
+/** Every A and AAAA address of a name, sorted; [] for no such name; throws on timeouts and server failures. */
+export async function addressesOf(resolver: Resolver, name: string): Promise<string[]> {
+  const results = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
+  const addresses: string[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') addresses.push(...r.value);
+    else if (!NO_RECORDS.has((r.reason as { code?: string }).code ?? '')) throw r.reason;
+  }
+  return addresses.sort();
+}
+
+export function makeResolver(config: { ttl: number; resolver: string | null }): Resolver {
   // A lookup that hangs must not stall the next round: bounded tries and timeout.
   const resolver = new Resolver({ timeout: Math.min(config.ttl, 2_000), tries: 2 });
   if (config.resolver !== null) resolver.setServers([config.resolver]);

@@ -17,8 +17,12 @@ export interface UpstreamServerConfig {
 export interface ConnectionOptions {
   connections: number;
   connectTimeout: number;
-  /** Response-head deadline (undici headersTimeout); body idle deadline reuses it. */
+  /** Response-head deadline (undici headersTimeout). */
   timeout: number;
+  /** Idle deadline between response body chunks (undici bodyTimeout); default `timeout`. */
+  bodyTimeout?: number;
+  /** Idle keep-alive connections close after this long; default 4 s (undici's). */
+  keepAliveTimeout?: number;
 }
 
 export class UpstreamServer {
@@ -64,7 +68,11 @@ export class UpstreamServer {
       connections: options.connections,
       connect: { timeout: options.connectTimeout },
       headersTimeout: options.timeout,
-      bodyTimeout: options.timeout,
+      bodyTimeout: options.bodyTimeout ?? options.timeout,
+      // Ours is a cap: a server's `Keep-Alive: timeout=N` hint may shorten it, never lengthen it
+      // (undici would otherwise keep a connection for up to 10 min on the server's word).
+      keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
+      keepAliveMaxTimeout: options.keepAliveTimeout ?? 4_000,
     };
     if (config.url.startsWith('unix:')) {
       const socketPath = config.url.slice(5);

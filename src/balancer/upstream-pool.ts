@@ -10,7 +10,8 @@ import { WaitQueue, type QueueStats } from './wait-queue.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { AllServersDownError, QueueFullError, QueueTimeoutError } from './errors.ts';
 import { HealthChecker } from './health-check.ts';
-import { DnsDiscovery, type DiscoveryConfig } from './dns-discovery.ts';
+import { DnsDiscovery, type Discovery, type DiscoveryConfig } from './dns-discovery.ts';
+import { SrvDiscovery } from './srv-discovery.ts';
 import { OutlierDetector } from './outlier-detection.ts';
 import { DEFAULT_SETTINGS, type PoolLog, type PoolSettings } from './pool-settings.ts';
 import type { ResolvedHealthCheck } from '../config/resolved.ts';
@@ -35,7 +36,7 @@ export class UpstreamPool {
   private lastDownLog = 0;
   private suppressedDownLogs = 0;
   private checker: HealthChecker | null = null;
-  private discovery: DnsDiscovery | null = null;
+  private discovery: Discovery | null = null;
   private outliers: OutlierDetector | null = null;
   /** The servers as configured, before discovery expands names into addresses. */
   private declared: readonly UpstreamServerConfig[] = [];
@@ -114,18 +115,25 @@ export class UpstreamPool {
   }
 
   private configureDiscovery(config: DiscoveryConfig | null): void {
-    if (config === null) {
-      if (this.discovery === null) return;
-      this.discovery.stop();
+    const current = this.discovery;
+    // Another kind of discovery, or another SRV name, is another server source: start afresh.
+    const replaced = current !== null && config !== null && (config.type !== current.config.type
+      || (config.type === 'dns-srv' && current.config.type === 'dns-srv' && config.name !== current.config.name));
+    if (current !== null && (config === null || replaced)) {
+      current.stop();
       this.discovery = null;
-      this.applyServers(this.declared);
+    }
+    if (config === null) {
+      if (current !== null) this.applyServers(this.declared);
       return;
     }
     if (this.discovery === null) {
-      const discovery = new DnsDiscovery(config, () => this.applyServers(this.declared.flatMap((c) => discovery.expand(c))), this.log);
+      const discovery: Discovery = config.type === 'dns-srv'
+        ? new SrvDiscovery(config, () => this.applyServers(discovery.servers(this.declared)), this.log)
+        : new DnsDiscovery(config, () => this.applyServers(discovery.servers(this.declared)), this.log);
       this.discovery = discovery;
       // Names leave the list until their first answer: connecting by name would bypass discovery.
-      this.applyServers(this.declared.flatMap((c) => discovery.expand(c)));
+      this.applyServers(discovery.servers(this.declared));
       this.ready = discovery.watch(this.declared.map((c) => c.url));
     } else {
       this.discovery.update(config);
@@ -160,7 +168,7 @@ export class UpstreamPool {
       this.applyServers(configs);
       return;
     }
-    this.applyServers(configs.flatMap((c) => discovery.expand(c)));
+    this.applyServers(discovery.servers(configs));
     if (renamed) this.ready = discovery.watch(configs.map((c) => c.url));
   }
 
@@ -215,6 +223,18 @@ export class UpstreamPool {
   tryAcquire(req: PickRequest): UpstreamServer | null {
     const s = this.pick(req);
     return s === null ? null : this.take(s);
+  }
+
+  /**
+   * A response body that failed after its head went out: the client's connection is cut (its
+   * status line is already sent), so this log line is the only place the cause is named.
+   */
+  bodyFailed(server: UpstreamServer, err: Error): void {
+    const code = (err as { code?: string }).code;
+    const what = code === 'UND_ERR_BODY_TIMEOUT'
+      ? `sent no body bytes for ${this.connection.bodyTimeout ?? this.connection.timeout} ms (bodyTimeout)`
+      : `failed mid-body: ${code ?? err.message}`;
+    this.log('warn', `pool "${this.name}": upstream ${server.address} ${what}; client connection cut`, { pool: this.name, server: server.address, code });
   }
 
   /** Gives a slot back and lets the queue's oldest request have it. */

@@ -76,6 +76,8 @@ export function forwardHandler(options: ForwardOptions): Handler {
       pool.report(server, res.statusCode < 500);
       const held = server;
       res.body.once('close', () => pool.release(held));
+      // Aborts by our own client are not the server's fault (and not worth a line).
+      res.body.once('error', (err) => { if (!ctx.aborted) pool.bodyFailed(held, err); });
       const out = toResponse(res, ctx.timings);
       const cookie = pool.policy.setCookie?.(server, pick) ?? null;
       if (cookie !== null) appendSetCookie(out.headers, cookie);
