@@ -3,6 +3,7 @@
 // listener's port is set to --port). Prints `READY <port>` for the harness.
 //   node bench/stack-server.ts --port P --origin http://127.0.0.1:O [--layers N]
 //   node bench/stack-server.ts --port P --config '{"routes":[…]}'
+// --engine portico serves the listener with Portico's own HTTP/1.1 framing (src/edge/h1).
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,13 @@ import { validateConfig } from '../src/config/validate.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { noopLayers } from './io-model/server-common.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' }, engine: { type: 'string', default: 'node' } } });
 const given = values.config === undefined
   ? { pools: { origin: { servers: [{ url: values.origin! }] } }, routes: [{ path: '/', upstream: 'origin' }] }
   : JSON.parse(values.config) as Record<string, unknown>;
 const result = validateConfig({
   ...given,
-  listeners: [{ host: '127.0.0.1', port: Number(values.port) }],
+  listeners: [{ host: '127.0.0.1', port: Number(values.port), engine: values.engine }],
   runtimeDir: mkdtempSync(join(tmpdir(), 'portico-bench-')),
 }, process.cwd());
 if (!result.ok) throw new Error(JSON.stringify(result.issues));

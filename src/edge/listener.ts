@@ -6,10 +6,13 @@ import type { ResolvedListener } from '../config/resolved.ts';
 import { CertificateStore } from './certificate-store.ts';
 import { issueDevCertificate } from './dev-ca.ts';
 import { createHttpListener } from './http-listener.ts';
+import { createH1Server } from './h1/h1-server.ts';
 import { createHttpsListener } from './https-listener.ts';
 import { hostPolicy } from './host-policy.ts';
 import { proxyProtocolServer } from './proxy-protocol.ts';
 import type { EdgeRuntime } from './request-mapping.ts';
+import { prepareAcme, type AcmeSetup } from './acme/acme-listener.ts';
+import type { AcmeManager } from './acme/manager.ts';
 
 /** How long a balancer may take to send the PROXY header (HAProxy's own default is 5 s). */
 const PROXY_HEADER_TIMEOUT = 5_000;
@@ -48,12 +51,23 @@ export function devHosts(hosts: readonly string[], listenHost: string): string[]
 export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, env: ListenerEnvironment): Promise<EdgeListener> {
   let listener: Omit<EdgeListener, 'close' | 'httpServer'>;
   let certificates: CertificateStore | null = null;
+  let acme: AcmeSetup | null = null;
+  let acmeManager: AcmeManager | null = null;
   const policy = hostPolicy(l);
-  if (l.tls === null) {
+  if (l.tls === null && l.engine === 'portico') {
+    // Portico's own HTTP/1.1 framing (src/edge/h1); config validation keeps it to cleartext
+    // listeners without the PROXY protocol.
+    const h1 = createH1Server(runtime, { policy, limits: l.limits });
+    listener = { name: l.name, scheme: 'http', ...h1 };
+  } else if (l.tls === null) {
     const server = createHttpListener(runtime, { policy, limits: l.limits });
     listener = { name: l.name, scheme: 'http', server, closeIdleConnections: () => server.closeIdleConnections(), closeAllConnections: () => server.closeAllConnections() };
   } else {
     let files = l.tls.kind === 'files' ? l.tls.certs : null;
+    if (l.tls.kind === 'acme') {
+      acme = await prepareAcme(runtime, l.tls.acme, l.name, env);
+      files = acme.files;
+    }
     if (files === null) {
       // The listener name becomes a file name: keep it to safe characters.
       const issued = await issueDevCertificate(env.runtimeDir, devHosts(env.hosts, l.host), `${l.name.replace(/[^\w.-]/g, '_')}-dev`);
@@ -90,12 +104,15 @@ export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, e
     certificates?.close();
     throw err;
   });
+  // Ordering starts once the listener is up; HTTP-01 answers come from the cleartext listeners.
+  if (acme !== null && certificates !== null) acmeManager = acme.start(certificates);
   return {
     ...listener,
     server,
     httpServer: inner,
     close: () => new Promise<void>((resolve) => {
       certificates?.close();
+      void acmeManager?.stop();
       server.close(() => resolve());
       listener.closeIdleConnections();
     }),

@@ -11,6 +11,7 @@ import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../ht
 import { errorResponse } from '../http/error-response.ts';
 import { type TrustedPeers, resolveClient } from './trusted-peers.ts';
 import type { HostPolicy } from './host-policy.ts';
+import type { AcmeChallenges } from './acme/challenges.ts';
 import { DEFAULT_LIMITS, checkHead, type EdgeLimits } from './limits.ts';
 
 export interface EdgeRuntime {
@@ -20,6 +21,8 @@ export interface EdgeRuntime {
   /** Called once per finished request (access log, metrics). */
   onResponse?(req: PorticoRequest, res: PorticoResponse, ctx: RequestContext): void;
   onError?(err: unknown, ctx: RequestContext): void;
+  /** Pending ACME HTTP-01 answers, served on cleartext listeners before host policy and routing. */
+  readonly acmeChallenges?: AcmeChallenges;
 }
 
 export type EdgeRequest = http.IncomingMessage | Http2ServerRequest;
@@ -37,7 +40,9 @@ export interface EdgeRules {
 const NO_RULES: EdgeRules = { policy: null, limits: DEFAULT_LIMITS };
 
 export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeResponse, scheme: 'http' | 'https', rules: EdgeRules = NO_RULES): void {
-  const h2 = req.httpVersionMajor === 2;
+  // Not httpVersionMajor alone: llhttp accepts an "HTTP/2.0" request line on an HTTP/1.1 socket,
+  // which has no h2 stream (reading it threw an uncaught TypeError).
+  const h2 = req.httpVersionMajor === 2 && 'stream' in req;
   const headers = h2 ? h2Headers(req.headers) : req.headers as Record<string, string>;
   const peer = req.socket.remoteAddress ?? '';
   const trusted = runtime.trusted;
@@ -76,6 +81,12 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   const tooLarge = checkHead(req, url, rules.limits);
   if (tooLarge !== null) {
     send(runtime, preq, res, fail(runtime, tooLarge, preq, ctx), ctx, edgeSlot, null);
+    return;
+  }
+  // RFC 8555 §8.3: the CA validates over plain HTTP; answered before any redirect or route.
+  const challenge = scheme === 'http' ? runtime.acmeChallenges?.answer(preq.path) ?? null : null;
+  if (challenge !== null) {
+    send(runtime, preq, res, challenge, ctx, edgeSlot, null);
     return;
   }
   const policy = rules.policy;

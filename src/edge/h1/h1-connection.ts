@@ -1,0 +1,367 @@
+// One client connection on the portico engine: strict heads (request-head.ts), streamed request
+// bodies, one request at a time with the rest buffered (pipelining-safe, RFC 9112 §9.3.2), the
+// layer contract built exactly as request-mapping.ts builds it for node:http, and responses
+// written with their head as one buffer.
+import type { Socket } from 'node:net';
+import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../../http/context.ts';
+import { BadGatewayError, BadRequestError, HttpError, RequestTimeoutError, UriTooLongError } from '../../http/errors.ts';
+import { errorResponse } from '../../http/error-response.ts';
+import type { PorticoRequest, PorticoResponse, RequestHeaders } from '../../http/types.ts';
+import type { EdgeRuntime, EdgeRules } from '../request-mapping.ts';
+import { resolveClient } from '../trusted-peers.ts';
+import { ChunkedDecoder, type DataSink, HeadFault } from './http1-syntax.ts';
+import { RequestBody } from './request-body.ts';
+import { RequestHeadParser, hasToken, headLimits, hostName } from './request-head.ts';
+import { planResponse } from './response-head.ts';
+import { ResponseWriter } from './response-writer.ts';
+
+/** Bytes of pipelined requests held while one is in flight before the socket stops being read. */
+const MAX_PENDING = 64 * 1024;
+
+type Phase = 'head' | 'body' | 'wait' | 'closing';
+
+function discard(body: PorticoResponse['body']): void {
+  if (body !== null && typeof body === 'object' && 'destroy' in body) body.on('error', () => {}).destroy();
+}
+
+export interface ConnectionOwner {
+  readonly runtime: EdgeRuntime;
+  readonly rules: EdgeRules;
+  /** Set once the listener is closing: the response in flight is the connection's last. */
+  readonly closing: boolean;
+  forget(connection: H1Connection): void;
+}
+
+export class H1Connection implements DataSink {
+  readonly socket: Socket;
+  private readonly owner: ConnectionOwner;
+  private readonly parser: RequestHeadParser;
+  private readonly maxHead: number;
+  private phase: Phase = 'head';
+  private buf: Buffer | null = null;
+  private responding = false;
+  private keepAlive = true;
+  private req: PorticoRequest | null = null;
+  private reqHeaders: RequestHeaders = {};
+  private ctx: RequestContext | null = null;
+  private edgeSlot = -1;
+  private body: RequestBody | null = null;
+  private bodyRemaining = 0;
+  private decoder: ChunkedDecoder | null = null;
+  private readonly writer: ResponseWriter;
+  private response: PorticoResponse | null = null;
+  private startBytes = 0;
+  private headBytes = 0;
+  lastActive = performance.now();
+  /** When the current head's first byte arrived (0: none pending). */
+  headStarted = 0;
+  private requestStarted = 0;
+  /** Nested pipelined requests answered synchronously, so the stack stays bounded. */
+  private depth = 0;
+  /** The scheme a trusted proxy says the client used (redirects to https must not loop). */
+  private clientProto: 'http' | 'https' | null = null;
+
+  constructor(socket: Socket, owner: ConnectionOwner) {
+    this.socket = socket;
+    this.owner = owner;
+    this.parser = new RequestHeadParser(headLimits(owner.rules.limits));
+    // Past either bound a head is parsed (and refused) without waiting for its line to end.
+    this.maxHead = Math.min(owner.rules.limits.maxHeaderSize, owner.rules.limits.maxUrlLength + 32);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.writer = new ResponseWriter(socket, () => this.responseDone(), (err) => {
+      if (this.ctx !== null) this.owner.runtime.onError?.(err, this.ctx);
+    });
+    socket.on('error', () => {}); // 'close' follows
+    socket.on('close', () => this.onClose());
+  }
+
+  get idle(): boolean {
+    return this.phase === 'head' && !this.responding && this.buf === null;
+  }
+
+  private onData(chunk: Buffer): void {
+    const phase = this.phase;
+    if (phase === 'closing') return;
+    if (phase === 'body') {
+      const used = this.feedBody(chunk, 0);
+      if (used < chunk.length && this.phase !== 'closing') this.stash(chunk.subarray(used));
+      return;
+    }
+    this.stash(chunk);
+    if (phase === 'wait') {
+      if (this.buf!.length > MAX_PENDING) this.socket.pause(); // resumed when the response is done
+      return;
+    }
+    if (this.headStarted === 0) this.headStarted = performance.now();
+    // Re-parse only when a line completes (or the limit is crossed): a client dribbling one byte
+    // at a time costs O(lines × size), not O(bytes × size).
+    if (chunk.indexOf(10) !== -1 || this.buf!.length > this.maxHead) this.readHead();
+  }
+
+  private stash(chunk: Buffer): void {
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+  }
+
+  private readHead(): void {
+    const buf = this.buf!;
+    const p = this.parser;
+    let end: number;
+    try {
+      end = p.parse(buf);
+    } catch (err) {
+      this.reject(err);
+      return;
+    }
+    if (end === -1) return;
+    if (p.target.length > this.owner.rules.limits.maxUrlLength) {
+      // The same bound node:http's edge applies to the target itself (limits.ts checkHead).
+      this.reject(new UriTooLongError(`request target longer than ${this.owner.rules.limits.maxUrlLength} bytes`));
+      return;
+    }
+    this.headStarted = 0;
+    this.buf = end < buf.length ? buf.subarray(end) : null;
+    this.keepAlive = p.keepAlive && !this.owner.closing;
+    this.reqHeaders = p.headers;
+    const ctx = this.newContext(p.headers);
+    this.requestStarted = ctx.startedAt;
+    this.responding = true;
+    let body: RequestBody | null = null;
+    if (p.bodyKind !== 'none') {
+      body = this.body = new RequestBody(this.socket);
+      this.phase = 'body';
+      this.bodyRemaining = p.contentLength;
+      this.decoder = p.bodyKind === 'chunked' ? (this.decoder ?? new ChunkedDecoder()) : null;
+      this.decoder?.reset();
+      // RFC 9110 §10.1.1: the edge answers 100-continue itself (and only if no body bytes came yet).
+      if (p.expectContinue && this.buf === null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    } else this.phase = 'wait';
+    const req: PorticoRequest = this.req = {
+      method: p.method, target: p.target, path: p.path, query: p.query, headers: p.headers, body, httpVersion: p.version,
+    };
+    if (body !== null && this.buf !== null) {
+      const rest = this.buf;
+      this.buf = null;
+      const used = this.feedBody(rest, 0);
+      if (used < rest.length) this.buf = rest.subarray(used);
+      if ((this.phase as Phase) === 'closing') return; // the body was malformed and already answered
+    }
+    // Upgrades (WebSocket, h2c) need the tunnel in src/proxy/upgrade.ts, which takes node's
+    // IncomingMessage: not on this engine yet. Answer clearly rather than pass it on as a request.
+    const upgrade = p.headers.upgrade;
+    if (upgrade !== undefined && p.headers.connection !== undefined && hasToken(p.headers.connection, 'upgrade')) {
+      this.keepAlive = false;
+      this.fail(new HttpError(501, 'UPGRADE_NOT_SUPPORTED', 'protocol upgrades are not supported on this listener (engine "portico")'));
+      return;
+    }
+    // ACME HTTP-01 (RFC 8555 §8.3), before any redirect or route, as in request-mapping.ts.
+    const challenge = this.owner.runtime.acmeChallenges?.answer(req.path) ?? null;
+    if (challenge !== null) {
+      this.writeResponse(challenge, ctx);
+      return;
+    }
+    const rules = this.owner.rules;
+    if (rules.policy !== null) {
+      const redirect = rules.policy.redirect(p.method, this.clientProto ?? 'http', ctx.host, p.headers.host ?? '', p.target);
+      if (redirect !== null) {
+        this.writeResponse({ status: redirect.status, headers: { location: redirect.location, 'content-type': 'text/plain' }, body: `Redirecting to ${redirect.location}\n` });
+        return;
+      }
+    }
+    let result: PorticoResponse | Promise<PorticoResponse>;
+    try {
+      result = this.owner.runtime.handler(req, ctx);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (result instanceof Promise) result.then((r) => this.writeResponse(r, ctx), (err) => this.fail(err, ctx));
+    else this.writeResponse(result, ctx);
+  }
+
+  /** The per-request context, as request-mapping.ts builds it for node:http. */
+  private newContext(headers: RequestHeaders): RequestContext {
+    const peer = this.socket.remoteAddress ?? '';
+    const trusted = this.owner.runtime.trusted;
+    const peerTrusted = trusted.has(peer);
+    const client = resolveClient(peer, headers, trusted);
+    this.clientProto = client.proto;
+    const sentId = headers['x-request-id'];
+    const ctx = this.ctx = new RequestContext(peer, peerTrusted, client.address, this.socket.remotePort ?? 0, 'http',
+      hostName(headers.host), peerTrusted && isAcceptableRequestId(sentId) ? sentId : undefined);
+    this.edgeSlot = ctx.startTiming('edge');
+    return ctx;
+  }
+
+  private fail(err: unknown, ctx: RequestContext | null = this.ctx): void {
+    if (ctx === null || ctx !== this.ctx) return; // the connection moved on (closed): nobody to answer
+    this.owner.runtime.onError?.(err, ctx);
+    this.writeResponse(errorResponse(err, this.reqHeaders, ctx), ctx);
+  }
+
+  /** Feeds body bytes from chunk[pos..]; returns how far it read (the rest is the next request). */
+  private feedBody(chunk: Buffer, pos: number): number {
+    if (this.decoder !== null) {
+      let end: number;
+      try {
+        end = this.decoder.feed(chunk, pos, chunk.length, this);
+      } catch (err) {
+        this.bodyFailed(err instanceof HeadFault ? new BadRequestError(err.message, 'BAD_CHUNKED_BODY') : err);
+        return chunk.length;
+      }
+      if (this.decoder.done) this.endBody();
+      return end;
+    }
+    const n = Math.min(this.bodyRemaining, chunk.length - pos);
+    this.data(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n));
+    this.bodyRemaining -= n;
+    if (this.bodyRemaining === 0) this.endBody();
+    return pos + n;
+  }
+
+  data(chunk: Buffer): void {
+    this.body?.deliver(chunk);
+  }
+
+  private endBody(): void {
+    this.body!.push(null);
+    this.body = null;
+    this.decoder = null;
+    this.phase = 'wait';
+  }
+
+  /** A malformed or late body: the request is unusable and so is the connection. */
+  private bodyFailed(err: unknown): void {
+    this.body?.destroy(err instanceof Error ? err : undefined);
+    this.body = null;
+    this.keepAlive = false;
+    this.buf = null;
+    if (this.response === null && this.responding) {
+      // Nothing sent yet: answer now; whatever the handler returns later is dropped.
+      const ctx = this.ctx!;
+      this.writeResponse(errorResponse(err, this.reqHeaders, ctx), ctx);
+      this.phase = 'closing';
+    } else this.socket.destroy();
+  }
+
+  /** A head we refuse: answer, then close, since where the next request starts is unknown. */
+  private reject(err: unknown): void {
+    this.buf = null;
+    this.keepAlive = false;
+    this.headStarted = 0;
+    this.reqHeaders = {};
+    this.req = { method: '', target: '', path: '', query: '', headers: {}, body: null, httpVersion: '1.1' };
+    const ctx = this.newContext({});
+    this.responding = true;
+    this.writeResponse(errorResponse(err, {}, ctx), ctx);
+  }
+
+  private writeResponse(res: PorticoResponse, ctx: RequestContext | null = this.ctx): void {
+    if (ctx !== this.ctx || this.socket.destroyed || !this.responding || this.response !== null) {
+      discard(res.body);
+      return;
+    }
+    ctx = ctx!;
+    ctx.endTiming(this.edgeSlot);
+    const req = this.req!;
+    res.headers['x-request-id'] = ctx.id;
+    res.headers['server-timing'] = formatServerTiming(ctx.timings);
+    // Answered before the request body is in: say we will close after it (RFC 9112 §9.6).
+    const keepAlive = this.keepAlive && this.phase !== 'body' && !this.owner.closing;
+    let plan = planResponse(res, req.method, req.httpVersion, keepAlive);
+    if (plan === null) {
+      // A layer or upstream produced a head that cannot be sent: never send half of it.
+      discard(res.body);
+      const err = new BadGatewayError('invalid response status or header field', 'BAD_RESPONSE_HEADER');
+      this.owner.runtime.onError?.(err, ctx);
+      res = errorResponse(err, this.reqHeaders, ctx);
+      res.headers['x-request-id'] = ctx.id;
+      plan = planResponse(res, req.method, req.httpVersion, keepAlive)!;
+    }
+    this.response = res;
+    this.keepAlive = plan.keepAlive;
+    this.startBytes = this.socket.bytesWritten;
+    this.headBytes = plan.head.length;
+    if (plan.stream === null) discard(res.body);
+    this.writer.send(plan);
+  }
+
+  /** The access log's figures: this response's share of the connection's bytes (nginx $bytes_sent). */
+  private logResponse(): void {
+    const ctx = this.ctx;
+    const res = this.response;
+    if (ctx === null || res === null || this.owner.runtime.onResponse === undefined) return;
+    const sent = Math.max(0, this.socket.bytesWritten - this.startBytes);
+    ctx.bytesSent = sent;
+    ctx.bodyBytesSent = Math.max(0, sent - this.headBytes);
+    this.owner.runtime.onResponse(this.req!, res, ctx);
+  }
+
+  private responseDone(): void {
+    // socket.bytesWritten counts what was handed to write(); a socket that failed keeps its count.
+    this.logResponse();
+    this.responding = false;
+    this.ctx = null;
+    this.req = null;
+    this.response = null;
+    this.lastActive = performance.now();
+    if (!this.keepAlive || this.phase === 'body' || this.phase === 'closing') {
+      this.close();
+      return;
+    }
+    this.phase = 'head';
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.buf !== null) {
+      this.headStarted = performance.now();
+      // The next pipelined request, only now (RFC 9112 §9.3.2). Synchronous answers would recurse
+      // once per buffered request (thousands fit in MAX_PENDING): past a few, continue on a fresh stack.
+      if (++this.depth < 8) this.readHead();
+      else queueMicrotask(() => {
+        if (this.phase === 'head' && this.buf !== null) this.readHead();
+      });
+      this.depth--;
+    }
+  }
+
+  /** Ends the connection gracefully; unread input is drained and dropped so the FIN can arrive. */
+  close(): void {
+    this.phase = 'closing';
+    this.buf = null;
+    this.body?.destroy();
+    this.body = null;
+    this.lastActive = performance.now();
+    this.socket.end();
+    this.socket.resume();
+  }
+
+  /** The deadline sweep (one timer per listener): slow heads, slow bodies, idle connections. */
+  sweep(now: number): void {
+    const limits = this.owner.rules.limits;
+    if (this.phase === 'closing') {
+      // A peer that never closes its side after our FIN.
+      if (now - this.lastActive > limits.keepAliveTimeout) this.socket.destroy();
+      return;
+    }
+    if (this.phase === 'body' && limits.requestTimeout > 0 && now - this.requestStarted > limits.requestTimeout) {
+      this.bodyFailed(new RequestTimeoutError('request body not received in time', 'REQUEST_TIMEOUT'));
+      return;
+    }
+    if (this.phase !== 'head' || this.responding) return;
+    if (this.headStarted !== 0 && now - this.headStarted > limits.headersTimeout) {
+      this.reject(new RequestTimeoutError('request head not received in time', 'HEAD_TIMEOUT'));
+    } else if (this.buf === null && now - this.lastActive > limits.keepAliveTimeout) this.close();
+  }
+
+  private onClose(): void {
+    this.owner.forget(this);
+    this.phase = 'closing';
+    this.buf = null;
+    this.writer.abandon();
+    // The response was cut short: still one access-log line, as node:http's edge writes one.
+    if (this.response !== null) this.logResponse();
+    this.ctx?.abort();
+    this.ctx = null;
+    this.body?.destroy(Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' }));
+    this.body = null;
+  }
+}
