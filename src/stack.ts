@@ -7,6 +7,7 @@ import { compose } from './http/compose.ts';
 import type { ResolvedCache, ResolvedConfig, ResolvedRoute } from './config/resolved.ts';
 import type { EdgeRuntime } from './edge/request-mapping.ts';
 import { startListener, type EdgeListener } from './edge/listener.ts';
+import { AcmeChallenges } from './edge/acme/challenges.ts';
 import { trustedPeers, type TrustedPeers } from './edge/trusted-peers.ts';
 import { RouteTable, type RouteEntry } from './routing/route-table.ts';
 import { routingHandler, type RouteTarget } from './routing/router-layer.ts';
@@ -68,6 +69,8 @@ export class Stack implements EdgeRuntime {
   private readonly servers: EdgeListener[] = [];
   private stopping: Promise<void> | null = null;
   readonly startedAt = Date.now();
+  /** ACME HTTP-01 answers: filled by HTTPS listeners with `tls.acme`, served by the cleartext ones. */
+  readonly acmeChallenges = new AcmeChallenges();
 
   constructor(config: ResolvedConfig, options: StackOptions) {
     this.options = options;
@@ -298,7 +301,7 @@ export class Stack implements EdgeRuntime {
 
   private pool(name: string, config: ResolvedConfig): UpstreamPool {
     const c = config.pools[name];
-    const options = { connections: c.connections, connectTimeout: c.connectTimeout, timeout: c.timeout };
+    const options = { connections: c.connections, connectTimeout: c.connectTimeout, timeout: c.timeout, bodyTimeout: c.bodyTimeout, keepAliveTimeout: c.keepAliveTimeout };
     const settings = {
       policy: c.policy, queue: c.queue, retries: c.retries, retryBudget: c.retryBudget, retryAfter: c.retryAfter,
       maintenancePage: c.maintenancePage, healthCheck: c.healthCheck, discovery: c.discovery, passive: c.passive,

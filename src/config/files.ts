@@ -15,7 +15,10 @@ export function checkFiles(parts: ParsedParts, baseDir: string, issues: Issue[])
   // TLS files: a missing certificate fails `portico check`, not the listener at start.
   for (const { index, value: listener } of parts.listeners ?? []) {
     if (listener.tls === undefined || listener.tls === 'dev') continue;
-    listener.tls.certs.forEach((pair, i) => {
+    const caCert = (listener.tls as { acme?: { caCert?: string } }).acme?.caCert;
+    if (caCert !== undefined && kindOf(resolve(baseDir, caCert)) !== 'file') issues.push({ at: ['listeners', index, 'tls', 'acme', 'caCert'], message: `file not found: ${resolve(baseDir, caCert)}` });
+    if (!('certs' in listener.tls)) continue;
+    (listener.tls.certs as { cert: string; key: string }[]).forEach((pair, i) => {
       for (const field of ['cert', 'key'] as const) {
         const path = resolve(baseDir, pair[field]);
         const kind = kindOf(path);

@@ -61,16 +61,26 @@ const resolverAddress = leaf<string>('a DNS server address "ip:port" like "127.0
   return m !== null && isIP(m[1] ?? m[2]) !== 0 && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
 });
 
+/** An SRV owner name (RFC 2782 §"The format of the SRV RR"): `_service._proto.name`, underscores allowed. */
+const SRV_NAME = /^(?=.{1,253}\.?$)_[A-Za-z0-9-]+\._(tcp|udp)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)+\.?$/;
+
 export const discoverySchema = strictObject({
-  type: z.literal('dns', { error: 'expected "dns"' }),
+  type: leaf<'dns' | 'dns-srv'>('"dns" or "dns-srv"', (v) => v === 'dns' || v === 'dns-srv'),
+  /** The SRV name to look up (dns-srv only). */
+  name: leaf<string>('an SRV name like "_http._tcp.web.example"', (v) => isString(v) && SRV_NAME.test(v)).optional(),
   ttl: duration.default(30_000),
   resolver: resolverAddress.optional(),
-});
+})
+  .refine((d) => d.type !== 'dns-srv' || d.name !== undefined, { path: ['name'], error: 'discovery "dns-srv" needs the SRV "name" to look up, like "_http._tcp.web.example"' })
+  .refine((d) => d.type !== 'dns' || d.name === undefined, { path: ['name'], error: '"name" applies only to discovery "dns-srv" (with "dns", the names are the servers\' hosts)' });
 
 export function resolveDiscovery(d: z.output<typeof discoverySchema> | undefined): ResolvedDiscovery | null {
   if (d === undefined) return null;
   // A zero ttl would spin: re-resolve at most every 100 ms.
-  return { type: 'dns', ttl: Math.max(d.ttl, 100), resolver: d.resolver ?? null };
+  const ttl = Math.max(d.ttl, 100);
+  const resolver = d.resolver ?? null;
+  if (d.type === 'dns-srv') return { type: 'dns-srv', name: d.name!.replace(/\.$/, '').toLowerCase(), ttl, resolver };
+  return { type: 'dns', ttl, resolver };
 }
 
 export const passiveSchema = strictObject({

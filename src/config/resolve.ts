@@ -10,11 +10,12 @@ import { resolveCache } from './cache-schema.ts';
 import { resolveDiscovery, resolveHealthCheck, resolvePassive, resolvePolicy } from './pool-schema.ts';
 import type { Item, ParsedParts } from './parse.ts';
 import type { ParsedListener, ParsedPool, ParsedRoute } from './schema.ts';
+import type { AcmeConfig } from './types.ts';
 import type {
   ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer, ResolvedTls,
 } from './resolved.ts';
 
-export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, limits: DEFAULT_LIMITS } as const;
+export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', limits: DEFAULT_LIMITS } as const;
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
 export function runtimeDirOf(runtimeDir: string | undefined, baseDir: string): string {
@@ -69,6 +70,7 @@ function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedP
   });
   return {
     name, servers, connections: pool.connections, connectTimeout: pool.connectTimeout, timeout: pool.timeout,
+    bodyTimeout: pool.bodyTimeout ?? pool.timeout, keepAliveTimeout: Math.max(pool.keepAliveTimeout, 1),
     policy: resolvePolicy(pool.policy), queue: pool.queue, retries: pool.retries, retryBudget: pool.retryBudget,
     retryAfter: Math.ceil(pool.retryAfter / 1000),
     maintenancePage: pool.maintenancePage === undefined ? null : resolve(baseDir, pool.maintenancePage),
@@ -132,7 +134,19 @@ function resolveRoute(index: number, route: ParsedRoute, baseDir: string): Resol
 function resolveTls(tls: ParsedListener['tls'], baseDir: string): ResolvedTls | null {
   if (tls === undefined) return null;
   if (tls === 'dev') return { kind: 'dev' };
-  return { kind: 'files', certs: tls.certs.map((c) => ({ cert: resolve(baseDir, c.cert), key: resolve(baseDir, c.key) })) };
+  const acme = (tls as { acme?: AcmeConfig & { renewBefore?: number } }).acme;
+  if (acme !== undefined) {
+    const a = acme;
+    return {
+      kind: 'acme',
+      acme: {
+        directory: a.directory, email: a.email, hosts: a.hosts?.map((h) => h.toLowerCase()) ?? null,
+        storage: a.storage === undefined ? null : resolve(baseDir, a.storage), renewBefore: a.renewBefore ?? 30 * 86_400_000,
+        challenge: a.challenge ?? 'http-01', caCert: a.caCert === undefined ? null : resolve(baseDir, a.caCert), redis: a.redis ?? null,
+      },
+    };
+  }
+  return { kind: 'files', certs: (tls as { certs: { cert: string; key: string }[] }).certs.map((c) => ({ cert: resolve(baseDir, c.cert), key: resolve(baseDir, c.key) })) };
 }
 
 /** One year: the max-age hstspreload.org asks for and what most deployments use (RFC 6797 §6.1.1). */
@@ -172,7 +186,7 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
   const names = listenerNames(given);
   const listeners: ResolvedListener[] = parts.listeners === undefined
     ? [{ ...DEFAULT_LISTENER }]
-    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, limits: { ...DEFAULT_LIMITS, ...value.limits } }));
+    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, engine: value.engine ?? 'node', limits: { ...DEFAULT_LIMITS, ...value.limits } }));
   const pools: Record<string, ResolvedPool> = {};
   for (const [name, pool] of parts.pools.parsed) pools[name] = resolvePool(name, whole(pool), baseDir);
   const apps: Record<string, ResolvedApp> = {};

@@ -19,6 +19,8 @@ export interface ResolvedListener {
   readonly canonicalHosts: Readonly<Record<string, string>>;
   /** Read a PROXY protocol v1/v2 header from trusted peers before HTTP. */
   readonly proxyProtocol: boolean;
+  /** Which HTTP/1.1 implementation serves the listener (src/edge/h1 for 'portico'). */
+  readonly engine: 'node' | 'portico';
   /** Every limit with its default applied (src/edge/limits.ts); times in ms. */
   readonly limits: EdgeLimits;
 }
@@ -26,7 +28,21 @@ export interface ResolvedListener {
 export type ResolvedTls =
   | { readonly kind: 'files'; readonly certs: readonly { readonly cert: string; readonly key: string }[] }
   /** Issued at start from the development CA in runtimeDir, for the routes' hosts and localhost. */
-  | { readonly kind: 'dev' };
+  | { readonly kind: 'dev' }
+  /** RFC 8555 (src/edge/acme); storage null = `<runtimeDir>/acme`, hosts null = the routes' exact hosts. */
+  | { readonly kind: 'acme'; readonly acme: ResolvedAcme };
+
+export interface ResolvedAcme {
+  readonly directory: string;
+  readonly email: string;
+  readonly hosts: readonly string[] | null;
+  readonly storage: string | null;
+  /** ms */
+  readonly renewBefore: number;
+  readonly challenge: 'http-01';
+  readonly caCert: string | null;
+  readonly redis: { readonly url: string } | null;
+}
 
 /** Either a unix socket (file permissions guard it) or TCP (a token guards it off loopback). */
 export type ResolvedAdmin =
@@ -78,13 +94,20 @@ export interface ResolvedPassive {
   readonly maxEjectFor: number;
 }
 
-export interface ResolvedDiscovery {
+export type ResolvedDiscovery = {
   readonly type: 'dns';
   /** ms between lookups. */
   readonly ttl: number;
   /** `ip:port` of the DNS server; null = the system's. */
   readonly resolver: string | null;
-}
+} | {
+  /** Servers are the SRV answer's targets (RFC 2782); the pool declares none. */
+  readonly type: 'dns-srv';
+  /** Lowercase, no trailing dot. */
+  readonly name: string;
+  readonly ttl: number;
+  readonly resolver: string | null;
+};
 
 export interface ResolvedPool {
   readonly name: string;
@@ -94,6 +117,10 @@ export interface ResolvedPool {
   readonly connectTimeout: number;
   /** ms to wait for the response head. */
   readonly timeout: number;
+  /** ms allowed between response body chunks. */
+  readonly bodyTimeout: number;
+  /** ms an idle keep-alive connection to a server stays open. */
+  readonly keepAliveTimeout: number;
   readonly policy: ResolvedPolicy;
   /** ms for timeout. */
   readonly queue: { readonly maxLength: number; readonly timeout: number };

@@ -12,15 +12,38 @@ import {
   positiveInt, redirectTo, routePath, serverUrl, strictObject, workers,
 } from './fields.ts';
 
+const certsTls = strictObject({ certs: z.array(strictObject({ cert: nonEmpty, key: nonEmpty })).min(1, { error: 'expected at least one { cert, key } pair' }) });
+const acmeTls = strictObject({ acme: strictObject({
+      directory: z.url({ protocol: /^https$/, error: 'expected the https URL of an ACME directory' }),
+      email: z.email(),
+      hosts: z.array(hostName).min(1).optional(),
+      storage: nonEmpty.optional(),
+      // Days are this field's natural unit and past the 24.8-day timer cap of `duration`.
+      renewBefore: z.union([z.string().regex(/^\d+d$/, { error: 'expected days like "30d" or a duration' }).transform((v) => Number(v.slice(0, -1)) * 86_400_000), duration]).optional(),
+      challenge: z.literal('http-01').optional(),
+      caCert: nonEmpty.optional(),
+      redis: strictObject({ url: z.url({ protocol: /^rediss?$/ }) }).optional(),
+    }) });
+
+/**
+ * `'dev'`, `{ certs }` or `{ acme }`, picked by shape first so an error names the field inside the
+ * chosen form (a plain union reports only "Invalid input" on `tls`).
+ */
+const tlsForms = z.union([z.literal('dev'), certsTls, acmeTls]);
+const tlsForm = (v: unknown) => (v === 'dev' ? tlsForms : isPlainObject(v) && 'acme' in v ? acmeTls : isPlainObject(v) && 'certs' in v ? certsTls : tlsForms);
+const tlsSchema = z.unknown()
+  .superRefine((v, ctx) => {
+    const r = tlsForm(v).safeParse(v);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
+  })
+  .transform((v) => tlsForm(v).parse(v) as z.output<typeof tlsForms>);
+
 export const listenerSchema = strictObject({
   name: nonEmpty.optional(),
   protocol: z.literal('http').optional(),
   host: listenHost.optional(),
   port,
-  tls: z.union([
-    z.literal('dev'),
-    strictObject({ certs: z.array(strictObject({ cert: nonEmpty, key: nonEmpty })).min(1, { error: 'expected at least one { cert, key } pair' }) }),
-  ]).optional(),
+  tls: tlsSchema.optional(),
   redirectToHttps: z.union([z.literal(true), strictObject({ port: port.optional(), hosts: hostPatterns.optional() })]).optional(),
   hsts: z.union([z.literal(true), strictObject({
     maxAge: z.int().min(0).optional(),
@@ -30,6 +53,7 @@ export const listenerSchema = strictObject({
   })]).optional(),
   canonicalHosts: z.record(hostName, hostName).optional(),
   proxyProtocol: z.boolean().optional(),
+  engine: z.enum(['node', 'portico']).optional(),
   limits: strictObject({
     headersTimeout: duration.optional(),
     requestTimeout: duration.optional(),
@@ -45,6 +69,9 @@ export const listenerSchema = strictObject({
     .refine((l) => !l.requestTimeout || l.headersTimeout === undefined || l.headersTimeout <= l.requestTimeout, { path: ['headersTimeout'], error: 'headersTimeout must not exceed requestTimeout' })
     .optional(),
 })
+  // The portico engine (src/edge/h1) speaks cleartext HTTP/1.1 only, and reads no PROXY header yet.
+  .refine((l) => l.engine !== 'portico' || l.tls === undefined, { path: ['engine'], error: 'engine "portico" serves cleartext HTTP/1.1 only (not yet with "tls")' })
+  .refine((l) => l.engine !== 'portico' || l.proxyProtocol !== true, { path: ['engine'], error: 'engine "portico" does not read the PROXY protocol yet: use engine "node" with proxyProtocol' })
   .refine((l) => l.proxyProtocol !== true || l.tls === undefined, { path: ['proxyProtocol'], error: 'proxyProtocol is supported on cleartext listeners only (not yet with "tls")' })
   // RFC 6797 §7.2: a UA ignores HSTS over cleartext, so on such a listener it is a mistake.
   .refine((l) => l.hsts === undefined || l.tls !== undefined, { path: ['hsts'], error: 'hsts is sent on https responses only: this listener has no "tls"' })
@@ -83,10 +110,13 @@ export const serverSchema = strictObject({
 });
 
 export const poolSchema = strictObject({
-  servers: z.array(serverSchema).min(1, { error: 'a pool needs at least one server, got an empty list' }),
+  // Empty only with SRV discovery, whose answer is the server list (checked below).
+  servers: z.array(serverSchema).default([]),
   connections: positiveInt.default(64),
   connectTimeout: duration.default(5_000),
   timeout: duration.default(60_000),
+  bodyTimeout: duration.optional(),
+  keepAliveTimeout: duration.default(4_000),
   policy: policySchema.optional(),
   queue: queueSchema.default({ maxLength: 1000, timeout: 120_000 }),
   retries: retriesSchema.default(1),
@@ -97,6 +127,10 @@ export const poolSchema = strictObject({
   discovery: discoverySchema.optional(),
   passive: passiveSchema.optional(),
   slowStart: duration.default(0),
+}).superRefine((p, ctx) => {
+  const srv = p.discovery?.type === 'dns-srv';
+  if (!srv && p.servers.length === 0) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'a pool needs at least one server, got an empty list' });
+  if (srv && p.servers.length > 0) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'with discovery "dns-srv" the servers are the SRV answer; remove "servers"' });
 });
 
 // Recycling limits (0 = off): counts and byte sizes, so whole numbers.

@@ -16,7 +16,7 @@ export interface ListenerConfig {
    * Files are watched and swapped without dropping connections. `'dev'` issues a certificate from a
    * local development CA in the runtime dir (`portico cert install-ca`).
    */
-  tls?: 'dev' | { certs: { cert: string; key: string }[] };
+  tls?: 'dev' | { certs: { cert: string; key: string }[] } | { acme: AcmeConfig };
   /**
    * Cleartext listeners: answer every request (or those for `hosts`) with a redirect to https —
    * 301 for GET/HEAD, 308 otherwise — before any route runs. `port` defaults to 443.
@@ -32,6 +32,11 @@ export interface ListenerConfig {
    * accepted only from `trustedProxies`, malformed headers closed. Cleartext listeners only for now.
    */
   proxyProtocol?: boolean;
+  /**
+   * HTTP/1.1 implementation: `'node'` (node:http, the default) or `'portico'` (Portico's own strict
+   * framing on `net` sockets, docs/io-model.md). `'portico'`: cleartext, no proxyProtocol; upgrades get 501.
+   */
+  engine?: 'node' | 'portico';
   /** Limits against abuse; each has a default (README: listeners[].limits). */
   limits?: {
     headersTimeout?: Duration;
@@ -87,12 +92,17 @@ export interface HealthCheckConfig {
 }
 
 export interface PoolConfig {
-  servers: ServerConfig[];
+  /** At least one, except with `discovery: { type: 'dns-srv' }` (the SRV answer is the list). */
+  servers?: ServerConfig[];
   /** Max keep-alive connections per server (undici Pool `connections`). */
   connections?: number;
   connectTimeout?: Duration;
   /** Time to wait for the response head (a slow app gets 504 after it). */
   timeout?: Duration;
+  /** Idle time allowed between response body chunks; after it the client connection is cut (default: `timeout`). */
+  bodyTimeout?: Duration;
+  /** Idle keep-alive connections to a server are closed after this long (default 4s, undici's). */
+  keepAliveTimeout?: Duration;
   /** Selection policy, default 'weighted-round-robin'; `key` is "ip", "header:<name>" or "cookie:<name>". */
   policy?: PolicyName | { name: PolicyName; key?: string; cookie?: string };
   /** Requests wait here when every server is full: beyond maxLength (default 1000) 503, after timeout (default 2m) 504. */
@@ -110,7 +120,13 @@ export interface PoolConfig {
    * Resolve server host names to every address they have, again every `ttl` (default 30s), adding
    * and draining servers as the answer changes; `resolver` ("ip:port") asks that DNS server.
    */
-  discovery?: { type: 'dns'; ttl?: Duration; resolver?: string };
+  discovery?: { type: 'dns'; ttl?: Duration; resolver?: string }
+    /**
+     * RFC 2782 SRV: the servers are the answer's targets (each resolved to its addresses) and
+     * ports, weighted by the SRV weight; the lowest priority is the primaries, the rest backups.
+     * The pool then declares no `servers`.
+     */
+    | { type: 'dns-srv'; name: string; ttl?: Duration; resolver?: string };
   /**
    * Passive ejection: `failures` (default 5) connect failures or 5xx in a row take a server out for
    * `ejectFor` (default 30s, doubling per ejection in a row up to `maxEjectFor`, default 5m); with a
@@ -271,4 +287,23 @@ export interface PorticoConfig {
   shutdownTimeout?: Duration;
   /** Directory for runtime files (worker sockets, admin socket); default `.portico` beside the config. */
   runtimeDir?: string;
+}
+
+/**
+ * Automatic HTTPS (RFC 8555, src/edge/acme): a certificate ordered from `directory` at start, stored
+ * in `storage` (default `<runtimeDir>/acme`) and renewed `renewBefore` (default 30d) before expiry.
+ * HTTP-01 answers come from the stack's cleartext listeners (port 80 in production).
+ */
+export interface AcmeConfig {
+  directory: string;
+  email: string;
+  /** Default: the routes' exact (non-wildcard) hosts. */
+  hosts?: string[];
+  storage?: string;
+  renewBefore?: string | number;
+  challenge?: 'http-01';
+  /** A PEM CA to trust for the directory's own TLS (a test CA such as pebble's). */
+  caCert?: string;
+  /** Share the ordering lock between instances through Redis instead of a lock file in `storage`. */
+  redis?: { url: string };
 }

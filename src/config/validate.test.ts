@@ -103,7 +103,7 @@ describe('validateConfig: individual rules', () => {
 
   test('an unknown field with no close match lists the known ones', () => {
     assert.equal(messageAt({ routes: [], listeners: [{ port: 1, ssl: true }] }, 'listeners[0].ssl'),
-      'unknown field (known: name, protocol, host, port, tls, redirectToHttps, hsts, canonicalHosts, proxyProtocol, limits)');
+      'unknown field (known: name, protocol, host, port, tls, redirectToHttps, hsts, canonicalHosts, proxyProtocol, engine, limits)');
   });
 
   test('missing routes and a non-object config are reported', () => {
@@ -176,7 +176,7 @@ describe('validateConfig: the resolved config', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.config, {
       baseDir: dir,
-      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, limits: DEFAULT_LIMITS }],
+      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', limits: DEFAULT_LIMITS }],
       admin: { socket: join(dir, '.portico', 'admin.sock') },
       pools: {},
       apps: {},
@@ -224,6 +224,8 @@ describe('validateConfig: the resolved config', () => {
       connections: 64,
       connectTimeout: 2000,
       timeout: 60_000,
+      bodyTimeout: 60_000,
+      keepAliveTimeout: 4_000,
       policy: { name: 'weighted-round-robin' },
       queue: { maxLength: 1000, timeout: 120_000 },
       retries: 1,

@@ -28,7 +28,7 @@ const SETTLE_MS = 100;
 
 export class CertificateStore extends EventEmitter<CertificateStoreEvents> {
   private current: Loaded;
-  private readonly files: readonly CertFiles[];
+  private files: readonly CertFiles[];
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | null = null;
 
@@ -66,6 +66,26 @@ export class CertificateStore extends EventEmitter<CertificateStoreEvents> {
     if (next.fingerprint === this.current.fingerprint) return;
     this.current = next;
     this.emit('reload', null);
+  }
+
+  /**
+   * Serves other files from now on (ACME: the issued pair replaces the fallback); watched like the
+   * first ones. Returns the error when they do not load, keeping the current certificates.
+   */
+  replaceFiles(files: readonly CertFiles[]): Error | null {
+    let next: Loaded;
+    try {
+      next = load(files);
+    } catch (err) {
+      return err as Error;
+    }
+    const watching = this.watchers.length > 0;
+    this.close();
+    this.files = files;
+    this.current = next;
+    if (watching) this.watch();
+    this.emit('reload', null);
+    return null;
   }
 
   /**

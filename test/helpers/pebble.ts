@@ -1,0 +1,70 @@
+// Debian's pebble (Let's Encrypt's ACME test CA) for tests: started on free loopback ports with
+// its own TLS certificate from a throwaway development CA (the Debian package ships no test
+// certs), resolving names through the test's DNS server and validating HTTP-01 against
+// `httpPort` — real validation over a real socket. `.ci/run` installs pebble when missing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDevCa, issueDevCertificate } from '../../src/edge/dev-ca.ts';
+import { closedPort } from './servers.ts';
+
+export interface Pebble {
+  /** The ACME directory URL. */
+  readonly directory: string;
+  /** The CA that signed pebble's own HTTPS certificate (`tls.acme.caCert`). */
+  readonly caCert: string;
+  /** Everything pebble printed (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startPebble(options: { httpPort: number; dnsServer: string }): Promise<Pebble> {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-pebble-'));
+  const ca = await ensureDevCa(dir);
+  const leaf = await issueDevCertificate(dir, ['localhost', '127.0.0.1'], 'pebble');
+  const [port, management, tlsPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const config = join(dir, 'pebble-config.json');
+  writeFileSync(config, JSON.stringify({
+    pebble: {
+      listenAddress: `127.0.0.1:${port}`,
+      managementListenAddress: `127.0.0.1:${management}`,
+      certificate: leaf.cert,
+      privateKey: leaf.key,
+      httpPort: options.httpPort,
+      tlsPort,
+      ocspResponderURL: '',
+      externalAccountBindingRequired: false,
+    },
+  }));
+  // NOSLEEP: no random validation delay; NONCEREJECT=0: no deliberate badNonce errors (5% by default).
+  const child = spawn('pebble', ['-config', config, '-dnsserver', options.dnsServer], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' },
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      out += d.toString('utf8');
+      if (out.includes('Listening on')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`pebble exited (${code}) before it was ready:\n${out}`)));
+    child.once('error', reject);
+  });
+  return {
+    directory: `https://127.0.0.1:${port}/dir`,
+    caCert: ca.cert,
+    output: () => out,
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
