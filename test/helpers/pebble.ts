@@ -3,7 +3,8 @@
 // certs), resolving names through the test's DNS server and validating HTTP-01 against
 // `httpPort` — real validation over a real socket. `.ci/run` installs pebble when missing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevCa, issueDevCertificate } from '../../src/edge/dev-ca.ts';
@@ -19,11 +20,51 @@ export interface Pebble {
   stop(): Promise<void>;
 }
 
+/**
+ * Ports are found by bind-and-close, so another process (or a parallel test file) can take one
+ * before pebble binds it; a pebble that then answers with the wrong listener (plain HTTP on the
+ * directory port: EPROTO) or exits is started again on fresh ports, up to 3 times.
+ */
 export async function startPebble(options: { httpPort: number; dnsServer: string }): Promise<Pebble> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let pebble: Pebble | undefined;
+    try {
+      pebble = await startOnce(options);
+      await directoryAnswers(pebble);
+      return pebble;
+    } catch (err) {
+      last = err;
+      await pebble?.stop();
+    }
+  }
+  throw last;
+}
+
+/** The directory answers over TLS with pebble's CA: the listener we configured is really pebble's. */
+function directoryAnswers(p: Pebble): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(p.directory, { ca: readFileSync(p.caCert), timeout: 5000 }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`pebble directory answered ${res.statusCode}`));
+    });
+    req.once('timeout', () => req.destroy(new Error('pebble directory timed out')));
+    req.once('error', reject);
+  });
+}
+
+async function distinctPorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await closedPort());
+  return [...ports];
+}
+
+async function startOnce(options: { httpPort: number; dnsServer: string }): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-pebble-'));
   const ca = await ensureDevCa(dir);
   const leaf = await issueDevCertificate(dir, ['localhost', '127.0.0.1'], 'pebble');
-  const [port, management, tlsPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const [port, management, tlsPort] = (await distinctPorts(4)).filter((p) => p !== options.httpPort).slice(0, 3);
   const config = join(dir, 'pebble-config.json');
   writeFileSync(config, JSON.stringify({
     pebble: {
