@@ -1,5 +1,5 @@
 // Prototype B: the proxy owns HTTP/1.1 framing on `net` sockets. Strict request heads
-// (request-head.ts), streamed request bodies, one request at a time per connection with the
+// (src/edge/h1/request-head.ts), streamed request bodies, one request at a time per connection with the
 // rest buffered (pipelining-safe, RFC 9112 §9.3.2), the project's compose() chain, and a
 // per-process keep-alive upstream pool with its own response parser (upstream-pool.ts).
 // The response head goes out as one buffer, with the body when it is small (cork otherwise).
@@ -14,8 +14,8 @@ import { errorResponse } from '../../src/http/error-response.ts';
 import type { Handler, PorticoRequest, PorticoResponse, RequestHeaders } from '../../src/http/types.ts';
 import {
   ChunkedDecoder, type DataSink, HeadFault, LAST_CHUNK, chunkHeader, parseContentLength, serializeFields, statusLine,
-} from './http1-syntax.ts';
-import { DEFAULT_LIMITS, RequestHeadParser, hostName } from './request-head.ts';
+} from '../../src/edge/h1/http1-syntax.ts';
+import { DEFAULT_HEAD_LIMITS as DEFAULT_LIMITS, RequestHeadParser, hostName } from '../../src/edge/h1/request-head.ts';
 import { type ServerOptions, launch, newContext, noopLayers, parseServerArgs } from './server-common.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 

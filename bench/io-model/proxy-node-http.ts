@@ -12,7 +12,7 @@ import { BadGatewayError } from '../../src/http/errors.ts';
 import { errorResponse } from '../../src/http/error-response.ts';
 import { HOP_BY_HOP, connectionOptions, endToEnd } from '../../src/http/headers.ts';
 import type { Handler, PorticoRequest, PorticoResponse, RequestHeaders, ResponseHeaders } from '../../src/http/types.ts';
-import { hostName } from './request-head.ts';
+import { hostName } from '../../src/edge/h1/request-head.ts';
 import { type ServerOptions, launch, newContext, noopLayers, parseServerArgs } from './server-common.ts';
 
 /** undici refuses these in a request (it owns them), and `expect` is answered by node:http itself. */

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { BadGatewayError } from '../../src/http/errors.ts';
 import { HOP_BY_HOP, connectionOptions } from '../../src/http/headers.ts';
 import type { PorticoRequest, PorticoResponse } from '../../src/http/types.ts';
-import { ChunkedDecoder, type DataSink, HeadFault, LAST_CHUNK, chunkHeader } from './http1-syntax.ts';
+import { ChunkedDecoder, type DataSink, HeadFault, LAST_CHUNK, chunkHeader } from '../../src/edge/h1/http1-syntax.ts';
 import { type ResponseBodyKind, ResponseHeadParser } from './upstream-response.ts';
 
 export interface UpstreamOptions {

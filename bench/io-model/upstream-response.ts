@@ -6,8 +6,8 @@ import { connectionOptions, HOP_BY_HOP } from '../../src/http/headers.ts';
 import type { ResponseHeaders } from '../../src/http/types.ts';
 import {
   type FieldSink, FIELD_CHAR, HeadFault, classifyTransferEncoding, parseContentLength, parseFieldLines,
-} from './http1-syntax.ts';
-import { hasToken } from './request-head.ts';
+} from '../../src/edge/h1/http1-syntax.ts';
+import { hasToken } from '../../src/edge/h1/request-head.ts';
 
 export type ResponseBodyKind = 'none' | 'length' | 'chunked' | 'close';
 
