@@ -11,14 +11,13 @@
 // is reported, so compare contenders within one run, never across runs.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import Fastify from 'fastify';
 import { createApp } from '../src/framework/index.ts';
 import { createFetchListener } from '../src/appserver/fetch-bridge.ts';
-import { median, table } from './io-model/harness.ts';
+import { median, runWrk, table } from './io-model/harness.ts';
 
 const ROUTES = 200;
 const SCENARIOS = {
@@ -118,21 +117,11 @@ async function inProcessRps(c: Contender, path: string, seconds: number): Promis
   return done / ((performance.now() - started) / 1000);
 }
 
-/** wrk -t1 -c64 pinned to core 1, against one path. */
-function wrkRps(port: number, path: string, seconds: number): Promise<number> {
-  const args = ['-c', '1', 'wrk', '-t1', '-c64', `-d${Math.max(1, Math.round(seconds))}s`, `http://127.0.0.1:${port}${path}`];
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      if (code !== 0 || rps === null) return reject(new Error(`wrk failed (${code}):\n${out}`));
-      if (/Non-2xx or 3xx responses/.test(out)) return reject(new Error(`wrk saw error responses:\n${out}`));
-      resolve(Number(rps[1]));
-    });
-  });
+/** wrk -t1 -c64 pinned to core 1 (the io-model harness), against one path; error responses fail the run. */
+async function wrkRps(port: number, path: string, seconds: number): Promise<number> {
+  const r = await runWrk(port, Math.max(1, Math.round(seconds)), 64, path);
+  if (r.errors > 0) throw new Error(`wrk saw ${r.errors} errors on :${port}${path}`);
+  return r.rps;
 }
 
 async function check(c: Contender, scenario: Scenario, fetchBody: () => Promise<string>): Promise<void> {

@@ -33,7 +33,13 @@ export async function readLimited(req: Request, limit: number): Promise<Uint8Arr
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+}
+
+/** One byte array from several (shared by the body readers and the etag middleware). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {

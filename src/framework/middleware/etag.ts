@@ -6,6 +6,7 @@
 // The handler still runs and builds its body: this saves bandwidth, not the server's work.
 import { createHash } from 'node:crypto';
 import type { Middleware } from '../middleware.ts';
+import { concatBytes } from '../body.ts';
 
 export interface EtagOptions {
   /** `W/"…"`: say the tag is weak (same meaning, maybe not the same bytes). Default false. */
@@ -46,7 +47,7 @@ export function etag(options: EtagOptions = {}): Middleware {
       c.res = new Response(null, { status: 304, headers });
       return;
     }
-    c.res = new Response(concat(read.chunks), { status: res.status, statusText: res.statusText, headers });
+    c.res = new Response(concatBytes(read.chunks), { status: res.status, statusText: res.statusText, headers });
   };
 }
 
@@ -95,16 +96,4 @@ function replay(chunks: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Arr
       return rest.cancel(reason);
     },
   });
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let total = 0;
-  for (const c of chunks) total += c.byteLength;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
