@@ -312,8 +312,10 @@ export class Stack implements EdgeRuntime {
     if (pool === undefined) {
       this.pools.set(name, (pool = new UpstreamPool(name, c.servers, options, settings, log)));
     } else {
-      pool.setServers(c.servers);
+      // Settings first: a discovery source turned on by this reload must exist before the new
+      // names arrive, so the pool keeps its current servers until the names have answered.
       pool.configure(settings);
+      pool.setServers(c.servers);
     }
     return pool;
   }

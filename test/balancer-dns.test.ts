@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { waitFor } from './helpers/servers.ts';
 import { startStack } from './helpers/stack.ts';
 import { startTestDns } from './helpers/dns-server.ts';
+import { validateConfig } from '../src/config/validate.ts';
 
 type Pools = Record<string, { servers: { address: string }[] }>;
 
@@ -94,6 +95,38 @@ test('a name with no address leaves the pool empty: 503, until the name resolves
     assert.equal((await fetch(s.url)).status, 503);
     dns.records.set('empty.portico.test', ['127.0.0.1']);
     await waitFor(async () => (await fetch(s.url)).status === 200, 'the name to resolve');
+  } finally {
+    await s.close();
+    await up.close();
+    await dns.close();
+  }
+});
+
+test('a reload that turns DNS discovery on keeps serving the old list until the name has answered', async () => {
+  const dns = await startTestDns();
+  const up = await replicas(['127.0.0.1', '127.0.0.2']);
+  dns.records.set('web.portico.test', ['127.0.0.2']);
+  const base = { routes: [{ path: '/', upstream: 'web' }] };
+  const s = await startStack({ ...base, pools: { web: { servers: [{ url: `http://127.0.0.1:${up.port}` }] } } });
+  const addresses = () => (s.stack.status().pools as Pools).web.servers.map((x) => x.address);
+  try {
+    assert.equal(await (await fetch(s.url)).text(), '127.0.0.1');
+    dns.hold = true;
+    const next = validateConfig({
+      ...base, listeners: [{ host: '127.0.0.1', port: 0 }],
+      pools: { web: { servers: [{ url: `http://web.portico.test:${up.port}` }], discovery: { type: 'dns', ttl: '1h', resolver: dns.address } } },
+    }, process.cwd());
+    assert.ok(next.ok);
+    await s.stack.reload(next.config);
+    await waitFor(() => dns.queries > 0, 'the lookup to start');
+    // While the name is being looked up, the old server still answers (no 503 from an empty pool).
+    assert.deepEqual(addresses(), [`127.0.0.1:${up.port}`]);
+    const during = await fetch(s.url);
+    assert.equal(during.status, 200);
+    assert.equal(await during.text(), '127.0.0.1');
+    dns.release();
+    await waitFor(() => addresses().join() === `127.0.0.2:${up.port}`, 'the discovered server');
+    assert.equal(await (await fetch(s.url)).text(), '127.0.0.2');
   } finally {
     await s.close();
     await up.close();

@@ -132,9 +132,15 @@ export class UpstreamPool {
         ? new SrvDiscovery(config, () => this.applyServers(discovery.servers(this.declared)), this.log)
         : new DnsDiscovery(config, () => this.applyServers(discovery.servers(this.declared)), this.log);
       this.discovery = discovery;
-      // Names leave the list until their first answer: connecting by name would bypass discovery.
-      this.applyServers(discovery.servers(this.declared));
-      this.ready = discovery.watch(this.declared.map((c) => c.url));
+      if (!this.constructed) {
+        // Names leave the list until their first answer: connecting by name would bypass discovery.
+        this.applyServers(discovery.servers(this.declared));
+        this.ready = discovery.watch(this.declared.map((c) => c.url));
+      } else {
+        // A reload that turns discovery on (or switches its kind) keeps serving the current list
+        // until the new source has answered once: the pool must not go empty for a lookup's time.
+        this.ready = this.applyAfterFirstAnswer(discovery, this.declared);
+      }
     } else {
       this.discovery.update(config);
     }
@@ -168,8 +174,19 @@ export class UpstreamPool {
       this.applyServers(configs);
       return;
     }
-    this.applyServers(discovery.servers(configs));
-    if (renamed) this.ready = discovery.watch(configs.map((c) => c.url));
+    if (!renamed || !this.constructed) {
+      this.applyServers(discovery.servers(configs));
+      if (renamed) this.ready = discovery.watch(configs.map((c) => c.url));
+      return;
+    }
+    // New names on reload: keep the current servers until the new names have answered once.
+    this.ready = this.applyAfterFirstAnswer(discovery, configs);
+  }
+
+  private async applyAfterFirstAnswer(discovery: Discovery, configs: readonly UpstreamServerConfig[]): Promise<void> {
+    await discovery.watch(configs.map((c) => c.url));
+    // A later reload may have replaced this source or list meanwhile: then it is not ours to apply.
+    if (this.discovery === discovery && this.declared === configs) this.applyServers(discovery.servers(configs));
   }
 
   /** Replaces the concrete server list, keeping state (and open connections) for servers that stay. */

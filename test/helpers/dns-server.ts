@@ -13,6 +13,9 @@ export interface TestDns {
   /** SRV owner name (e.g. `_http._tcp.web.test`) → records; targets are looked up in `records`. */
   srv: Map<string, SrvAnswer[]>;
   queries: number;
+  /** While true, answers wait (a slow resolver); `release()` sends them and clears it. */
+  hold: boolean;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,15 @@ function ipBytes(ip: string): Buffer {
 
 export async function startTestDns(): Promise<TestDns> {
   const socket = dgram.createSocket('udp4');
-  const dns: TestDns = { address: '', records: new Map(), srv: new Map(), queries: 0, close: () => new Promise((r) => socket.close(() => r())) };
+  const waiting: (() => void)[] = [];
+  const dns: TestDns = {
+    address: '', records: new Map(), srv: new Map(), queries: 0, hold: false,
+    release: () => {
+      dns.hold = false;
+      for (const send of waiting.splice(0)) send();
+    },
+    close: () => new Promise((r) => socket.close(() => r())),
+  };
   socket.on('message', (msg, from) => {
     if (msg.length < 12) return;
     dns.queries++;
@@ -93,7 +104,10 @@ export async function startTestDns(): Promise<TestDns> {
       rr.writeUInt16BE(rdata.length, 10);
       return Buffer.concat([rr, rdata]);
     });
-    socket.send(Buffer.concat([header, question, ...answers]), from.port, from.address);
+    const reply = Buffer.concat([header, question, ...answers]);
+    const send = () => socket.send(reply, from.port, from.address);
+    if (dns.hold) waiting.push(send);
+    else send();
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   dns.address = `127.0.0.1:${socket.address().port}`;
