@@ -5,7 +5,7 @@ import { Context, type ContextRuntime } from './context.ts';
 import { DEFAULT_BODY_LIMIT } from './body.ts';
 import { errorResponse, type ErrorHandler } from './errors.ts';
 import { Group } from './group.ts';
-import { runChain, type Handler, type Middleware, type MiddlewareInfo } from './middleware.ts';
+import { runChain, runHandler, type Handler, type Middleware, type MiddlewareInfo } from './middleware.ts';
 import { describe, RouteTable, scopeEntries, type RouteEntry, type RouteInfo } from './route-table.ts';
 import type { RouteMatch, RouterOptions } from './router.ts';
 import { CookieSigner, type Secrets } from './signed-cookie.ts';
@@ -44,7 +44,7 @@ export class App extends Group<''> {
   }
 
   /** Bound, so `export default app` and `{ fetch: app.fetch }` both work. */
-  readonly fetch = async (req: Request): Promise<Response> => {
+  readonly fetch = (req: Request): Response | Promise<Response> => {
     const url = req.url;
     let pathAt = url.indexOf('/', url.indexOf('//') + 2);
     if (pathAt === -1) pathAt = url.length;
@@ -61,26 +61,22 @@ export class App extends Group<''> {
     } catch (error) {
       match = { type: 'error', error };
     }
-    let res: Response;
+    let res: Response | Promise<Response>;
     if (match.type === 'found') {
       c.params = match.params;
       c.routePath = match.value.path;
-      res = await runChain(this.table.chain(match.value), c, this.#handleError);
+      const chain = this.table.chain(match.value);
+      res = chain.length === 1 ? runHandler(chain[0], c, this.#handleError) : runChain(chain, c, this.#handleError);
     } else {
       c.set(UNMATCHED, match);
-      res = await runChain(this.#fallbackChain(), c, this.#handleError);
+      res = runChain(this.#fallbackChain(), c, this.#handleError);
     }
-    res = c.commitCookies(res);
-    // RFC 9110 §9.3.2: HEAD is GET without the content; headers (Content-Length included) stay.
-    if (req.method === 'HEAD' && res.body !== null) {
-      res.body.cancel().catch(() => {});
-      res = new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
-    }
-    return res;
+    // A synchronous handler's answer goes back synchronously (no promise per request).
+    return res instanceof Response ? finish(req, c, res) : res.then((r) => finish(req, c, r));
   };
 
   /** In-process request, Hono's habit: `app.request('/api/products')`. */
-  request(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  async request(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (input instanceof Request) return this.fetch(init === undefined ? input : new Request(input, init));
     const url = typeof input === 'string' && input.startsWith('/') ? `http://localhost${input}` : input;
     return this.fetch(new Request(url, init));
@@ -134,6 +130,16 @@ export class App extends Group<''> {
     }
     return this.#fallback;
   }
+}
+
+/** Cookies set during the request, and RFC 9110 §9.3.2: HEAD is GET without the content (headers, Content-Length included, stay). */
+function finish(req: Request, c: Context, answer: Response): Response {
+  let res = c.commitCookies(answer);
+  if (req.method === 'HEAD' && res.body !== null) {
+    res.body.cancel().catch(() => {});
+    res = new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+  return res;
 }
 
 /** The end of the chain for requests no route took: 404, 405, automatic OPTIONS, redirects. */

@@ -88,3 +88,33 @@ export function runChain(fns: readonly Middleware[], c: Context, onError: ErrorH
   };
   return next();
 }
+
+const NO_FNS: readonly Middleware[] = [];
+
+/**
+ * A chain of one (a route with no middleware): the handler's answer comes straight back,
+ * synchronously when the handler is synchronous, so a plain `c.text()` route costs no `next`
+ * closure and no promise (Hono's fast path). Same rules as `runChain`: a handler calling
+ * `next()` gets the 404, an error becomes `onError`'s response.
+ */
+export function runHandler(fn: Middleware, c: Context, onError: ErrorHandler): Response | Promise<Response> {
+  let out: Response | void | Promise<Response | void>;
+  try {
+    out = fn(c, () => runChain(NO_FNS, c, onError));
+    if (out === undefined || out === null || out instanceof Response) return accept(out, fn, c);
+  } catch (err) {
+    return keep(onError(err, c), c);
+  }
+  return Promise.resolve(out).then((v) => accept(v, fn, c)).catch((err: unknown) => keep(onError(err, c), c));
+}
+
+function accept(out: Response | void, fn: Middleware, c: Context): Response {
+  if (out !== undefined && out !== null) return (c.res = out);
+  if (c.res === undefined) throw new Error(`"${fn.name || 'anonymous'}" returned no response and did not call next()`);
+  return c.res;
+}
+
+function keep(res: Response | Promise<Response>, c: Context): Response | Promise<Response> {
+  if (res instanceof Response) return (c.res = res);
+  return res.then((r) => (c.res = r));
+}
