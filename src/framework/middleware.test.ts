@@ -162,3 +162,33 @@ test('introspection: names, scopes and where each was added', () => {
   // An unknown route: what a 404 would run, the global middleware.
   assert.deepEqual(app.middleware('/zzz'), app.middleware());
 });
+
+test('a route without middleware: sync and async handlers, thrown errors, next() and no answer follow the chain rules', async () => {
+  const app = createApp();
+  app.get('/sync', (c) => c.text('sync'));
+  app.get('/async', async (c) => c.json({ ok: true }));
+  app.get('/throws', () => { throw new Error('boom'); });
+  app.get('/rejects', async () => { throw new Error('boom'); });
+  const passOn: Middleware = (_c, next) => next();
+  app.get('/next', passOn as never);
+  app.get('/nothing', (() => undefined) as never);
+  app.get('/cookie', (c) => {
+    c.setCookie('a', 'b');
+    return c.text('with cookie');
+  });
+  // A synchronous handler's response comes back without a promise (the fast path).
+  const direct = app.fetch(new Request('http://x/sync'));
+  assert.ok(direct instanceof Response);
+  assert.equal(await direct.text(), 'sync');
+  assert.deepEqual(await (await app.request('/async')).json(), { ok: true });
+  const thrown = await app.request('/throws');
+  assert.equal(thrown.status, 500);
+  assert.equal((await app.request('/rejects')).status, 500);
+  assert.equal((await app.request('/next')).status, 404);
+  assert.equal((await app.request('/nothing')).status, 500);
+  const cookie = await app.request('/cookie');
+  assert.match(cookie.headers.get('set-cookie') ?? '', /^a=b/);
+  const head = await app.request('/sync', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+});
