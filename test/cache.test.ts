@@ -120,3 +120,60 @@ test('store "redis": two stacks share one cache, and a purge through one instanc
   assert.deepEqual(await get(stacks[1]), { text: 'v2', x: 'MISS' });
   assert.equal(calls, 2);
 });
+
+test('RFC 9111 §3.3: a Range request on a miss through the stack fetches the whole body once, stores it and answers 206', async () => {
+  const seen: (string | undefined)[] = [];
+  const body = 'abcdefghij'.repeat(1000);
+  const up = await scriptedServer((req, res) => {
+    seen.push(req.headers.range);
+    res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain', 'content-length': String(body.length) });
+    res.end(body);
+  });
+  const s = await cachedProxy(up);
+  const part = await request(`${s.url}/video`, { headers: { range: 'bytes=9990-10009' } });
+  assert.equal(part.statusCode, 206);
+  assert.equal(part.headers['content-range'], 'bytes 9990-9999/10000', 'a last-byte-pos past the end is clipped (RFC 9110 §14.1.1)');
+  assert.equal(await part.body.text(), body.slice(9990));
+  const whole = await request(`${s.url}/video`);
+  assert.equal(whole.headers['x-cache'], 'HIT');
+  assert.equal((await whole.body.text()).length, 10_000);
+  assert.deepEqual(seen, [undefined]);
+});
+
+test('RFC 9111 §4.3.5: a HEAD forwarded through the stack freshens the stored GET response', async () => {
+  const methods: string[] = [];
+  const up = await scriptedServer((req, res) => {
+    methods.push(req.method ?? '');
+    res.writeHead(200, { 'cache-control': 'max-age=60', etag: '"v1"', 'content-length': '5', 'x-seen': String(methods.length) });
+    res.end(req.method === 'HEAD' ? undefined : 'hello');
+  });
+  const s = await cachedProxy(up);
+  await (await request(`${s.url}/h`)).body.text();
+  const head = await request(`${s.url}/h`, { method: 'HEAD', headers: { 'cache-control': 'no-cache' } });
+  await head.body.text();
+  const hit = await request(`${s.url}/h`);
+  assert.equal(await hit.body.text(), 'hello');
+  assert.equal(hit.headers['x-cache'], 'HIT');
+  assert.equal(hit.headers['x-seen'], '2', 'the HEAD response\'s fields replaced the stored ones');
+  assert.deepEqual(methods, ['GET', 'HEAD']);
+});
+
+test('RFC 9111 §5.2.2.6: on a cached route with compress, a no-transform response is never compressed, on the miss or the hit', async () => {
+  const text = 'portico '.repeat(500);
+  const up = await scriptedServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': req.url === '/nt' ? 'max-age=60, no-transform' : 'max-age=60' });
+    res.end(text);
+  });
+  const s = await startStack({ pools: { web: { servers: [{ url: up.url }] } }, routes: [{ path: '/', upstream: 'web', cache: true, compress: true } as never] });
+  cleanups.push(() => s.close(), () => up.close());
+  for (const expected of ['MISS', 'HIT']) {
+    const nt = await request(`${s.url}/nt`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(await nt.body.text(), text);
+    assert.equal(nt.headers['x-cache'], expected);
+    assert.equal(nt.headers['content-encoding'], undefined);
+    const gz = await request(`${s.url}/gz`, { headers: { 'accept-encoding': 'gzip' } });
+    await gz.body.arrayBuffer();
+    assert.equal(gz.headers['x-cache'], expected);
+    assert.equal(gz.headers['content-encoding'], 'gzip', 'the control: compress is on for this route');
+  }
+});

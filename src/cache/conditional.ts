@@ -3,6 +3,7 @@
 // (RFC 9111 §4.3.1), and folding a 304 into the stored response (§4.3.4, §3.2).
 import type { RequestHeaders, ResponseHeaders } from '../http/types.ts';
 import { header, httpDate } from './freshness.ts';
+import { fieldNames, parseCacheControl } from './cache-control.ts';
 
 /** RFC 9110 §8.8.3.2 weak comparison: opaque tags equal, W/ prefixes ignored. */
 function weakMatch(list: string, etag: string | undefined): boolean {
@@ -57,20 +58,29 @@ export function withoutConditionals(req: RequestHeaders): RequestHeaders {
 }
 
 /**
- * §4.3.4 + §3.2: every field of the 304 replaces the stored one, except Content-Length (it
- * describes no content here) and the cache's own fields.
+ * §4.3.4 + §3.2: every field of the 304 (or of a HEAD 200, §4.3.5) replaces the stored one, except
+ * Content-Length (it describes no content here) and the cache's own fields. What the storage
+ * decision keeps out of a stored response stays out here too: Set-Cookie (one user's cookie must
+ * not reach the next) and the fields named by `private="…"` / `no-cache="…"` (§5.2.2.7, §5.2.2.4).
  */
 export function mergeNotModified(stored: ResponseHeaders, fresh: ResponseHeaders): ResponseHeaders {
   const out: ResponseHeaders = { ...stored };
   for (const name in fresh) {
-    if (name === 'content-length' || name === 'cache-status' || name === 'x-cache') continue;
+    if (name === 'content-length' || name === 'cache-status' || name === 'x-cache' || name === 'set-cookie') continue;
     out[name] = fresh[name];
   }
+  const cc = parseCacheControl(out['cache-control']);
+  for (const name of [...(fieldNames(cc, 'private') ?? []), ...(fieldNames(cc, 'no-cache') ?? [])]) delete out[name];
   return out;
 }
 
-/** §4.3.4: a 304 may update the stored response only when its strong validator (if any) is the same. */
+/**
+ * §4.3.4: a 304 selects the stored response by its ETag when it carries one; otherwise by its
+ * Last-Modified when it carries one; a 304 with neither updates the one response we validated.
+ */
 export function validatorsAgree(stored: ResponseHeaders, fresh: ResponseHeaders): boolean {
   const etag = header(fresh, 'etag');
-  return etag === undefined || etag === header(stored, 'etag');
+  if (etag !== undefined) return etag === header(stored, 'etag');
+  const lm = header(fresh, 'last-modified');
+  return lm === undefined || httpDate(lm) === httpDate(header(stored, 'last-modified'));
 }

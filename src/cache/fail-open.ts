@@ -10,6 +10,12 @@ export function failOpen(store: CacheStore, onError: (err: unknown) => void): Ca
     delete: (primary) => store.delete(primary).catch((err: unknown) => { onError(err); return 0; }),
     deletePrefix: (prefix) => store.deletePrefix(prefix),
     deleteTag: (tag) => store.deleteTag(tag),
+    // Without the shared lock each instance still coalesces its own misses: a failing lock reads as taken by us.
+    ...(store.lock === undefined ? {} : {
+      lock: (primary: string, ttl: number) => (store.lock as NonNullable<CacheStore['lock']>).call(store, primary, ttl)
+        .catch((err: unknown) => { onError(err); return () => Promise.resolve(); }),
+      locked: (primary: string) => (store.locked?.(primary) ?? Promise.resolve(false)).catch(() => false),
+    }),
     stats: () => store.stats(),
     close: () => store.close(),
   };

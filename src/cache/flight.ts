@@ -7,19 +7,23 @@ import type { Readable } from 'node:stream';
 import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
 import { RequestContext } from '../http/context.ts';
 import { parseCacheControl, requestDirectives } from './cache-control.ts';
-import { currentAge, freshnessLifetime, header, type HeuristicOptions } from './freshness.ts';
+import { freshnessLifetime, header, type HeuristicOptions } from './freshness.ts';
 import { variantKey, varyMatches, varyNames, varyValues } from './cache-key.ts';
 import { mergeNotModified, notModified, notModifiedHeaders, validationHeaders, validatorsAgree, withoutConditionals } from './conditional.ts';
 import { storageDecision } from './storable.ts';
 import { Broadcast } from './broadcast.ts';
 import { fromStore } from './serve.ts';
+import { isRanged, rangedOrWhole } from './range.ts';
+import { forwardHead } from './head-update.ts';
+import type { EntryFacts } from './entry-facts.ts';
+import { awaitRemote } from './coalesce-lock.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
 
 /** What one request gets from a fetch, led or joined. */
 export type FlightResult =
   | { kind: 'stored'; entry: StoredResponse; collapsed: boolean }
   | { kind: 'stale'; entry: StoredResponse; upstreamStatus: number; collapsed: boolean }
-  | { kind: 'response'; response: PorticoResponse; stored: boolean; collapsed: boolean };
+  | { kind: 'response'; response: PorticoResponse; stored: boolean; collapsed: boolean; /** What upstream answered, when the client got something else (a 304, a 206). */ fwdStatus?: number };
 
 /** What a leader publishes to its waiters. */
 type Shared =
@@ -32,6 +36,9 @@ export interface FlightOptions {
   now: () => number;
   maxObjectBytes: number;
   heuristic: HeuristicOptions;
+  facts: EntryFacts;
+  /** How long a miss waits for another instance's fetch of the same key (stores with a shared lock), ms. */
+  coalesceTimeout: number;
 }
 
 /** When stale content may stand in for a failed fetch: the age (ms) up to which it still may. */
@@ -45,23 +52,33 @@ export class Flights {
     this.o = options;
   }
 
-  async run(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError, timeout: number): Promise<FlightResult> {
+  /** `candidates`: for a HEAD, the stored GET responses it could have selected (§4.3.5 updates them). */
+  async run(
+    primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError,
+    timeout: number, candidates: readonly StoredResponse[] = [],
+  ): Promise<FlightResult> {
     const flight = this.inflight.get(primary);
     if (flight !== undefined) {
       const shared = await withTimeout(flight, timeout);
-      const joined = shared === undefined ? null : this.join(shared, req);
+      const joined = shared === undefined ? null : await this.join(shared, req);
       if (joined !== null) return joined;
       return { kind: 'response', response: await next(req, ctx), stored: false, collapsed: false };
     }
-    // A HEAD has no content to share or store: it goes on its own (a stored GET still answers it).
-    if (req.method === 'HEAD') return { kind: 'response', response: await next(req, ctx), stored: false, collapsed: false };
+    // A HEAD has no content to share or store: it goes on its own (a stored GET still answers it),
+    // and what it brings back freshens or invalidates the stored GET responses (§4.3.5).
+    if (req.method === 'HEAD') {
+      const response = await forwardHead(this.o.store, this.o.now, primary, req, ctx, next, candidates);
+      return { kind: 'response', response, stored: false, collapsed: false };
+    }
     return this.lead(primary, req, ctx, next, stale, sie);
   }
 
   /** RFC 5861 §3: one background validation per key; the client already has its stale answer. */
   background(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse): void {
     if (this.inflight.has(primary)) return;
-    this.lead(primary, req, detached(ctx), next, stale, null).then(
+    // A HEAD served stale still validates the stored GET response with a GET (a HEAD's answer has nothing to store).
+    const get = req.method === 'HEAD' ? { ...req, method: 'GET' } : req;
+    this.lead(primary, get, detached(ctx), next, stale, null).then(
       (r) => { if (r.kind === 'response') discard(r.response.body); },
       () => {},
     );
@@ -71,10 +88,24 @@ export class Flights {
     let publish!: (s: Shared) => void;
     const flight = new Promise<Shared>((resolve) => { publish = resolve; });
     this.inflight.set(primary, flight);
+    let release: (() => Promise<void>) | null = null;
+    const unlock = () => { if (release !== null) void release().catch(() => {}); release = null; };
     const finish = (s: Shared) => {
       publish(s);
       if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+      unlock();
     };
+    // A miss on a store shared by several instances: one instance fetches, the others wait for its entry.
+    if (stale === undefined && this.o.store.lock !== undefined) {
+      release = await this.o.store.lock(primary, this.o.coalesceTimeout);
+      if (release === null) {
+        const entry = await awaitRemote({ store: this.o.store, facts: this.o.facts, now: this.o.now, timeout: this.o.coalesceTimeout }, primary, req);
+        if (entry !== null) {
+          finish({ kind: 'entry', entry, as: 'fresh', upstreamStatus: entry.status });
+          return { kind: 'response', response: fromStore(req, entry, this.o.facts.age(entry, this.o.now())), stored: false, collapsed: true, fwdStatus: entry.status };
+        }
+      }
+    }
     // The fetch runs on its own context: the leading client leaving must not abort the fetch its waiters read.
     const fctx = detached(ctx);
     const validation = stale === undefined ? undefined : validationHeaders(req.headers, stale.headers);
@@ -121,7 +152,9 @@ export class Flights {
       cc.has('stale-while-revalidate') || cc.has('stale-if-error');
     if (!decision.store || !reusable) {
       finish({ kind: 'pass' });
-      return { kind: 'response', response: this.answerClient(req, res, res.body), stored: false, collapsed: false };
+      // The Range went unasked and nothing will be kept to slice it from: ask again with it.
+      if (isRanged(req) && res.status === 200 && isStream(res.body)) return { kind: 'response', response: await this.again(req, ctx, next, res), stored: false, collapsed: false };
+      return { kind: 'response', response: this.answerClient(req, res, res.body), stored: false, collapsed: false, fwdStatus: res.status };
     }
     const headers: ResponseHeaders = {};
     for (const name in res.headers) {
@@ -131,45 +164,75 @@ export class Flights {
     const values = varyValues(vary, req.headers);
     const base = { variant: variantKey(vary, values), vary, varyValues: values, status: res.status, headers, requestTime, responseTime, tags: tagsOf(headers) };
     const body = res.body;
-    if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
+    if (!isStream(body)) {
       const entry: StoredResponse = { ...base, body: Buffer.from(body ?? '') };
       const stored = entry.body.byteLength <= this.o.maxObjectBytes && await this.o.store.put(primary, entry);
       finish(stored ? { kind: 'entry', entry, as: 'fresh', upstreamStatus: res.status } : { kind: 'pass' });
-      return { kind: 'response', response: this.answerClient(req, { ...res, headers: { ...headers } }, entry.body), stored, collapsed: false };
+      return { kind: 'response', response: this.answerClient(req, { ...res, headers: { ...headers } }, entry.body), stored, collapsed: false, fwdStatus: res.status };
+    }
+    const ranged = isRanged(req) && res.status === 200 && !notModified(req.headers, headers);
+    // Too big to keep (Content-Length says so at once): the client's Range goes upstream as it was.
+    if (ranged && Number(header(headers, 'content-length')) > this.o.maxObjectBytes) {
+      finish({ kind: 'pass' });
+      return { kind: 'response', response: await this.again(req, ctx, next, res), stored: false, collapsed: false };
     }
     const broadcast = new Broadcast(body, this.o.maxObjectBytes);
     publish({ kind: 'stream', status: res.status, headers, vary, varyValues: values, broadcast });
     void broadcast.done.then(async (whole) => {
       if (whole !== null) await this.o.store.put(primary, { ...base, body: whole });
       if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+      unlock();
     });
+    if (ranged) {
+      // As Varnish does: the whole object is fetched and kept, and the range is cut from it.
+      const whole = await broadcast.done;
+      if (whole === null) return { kind: 'response', response: await next(req, ctx), stored: false, collapsed: false };
+      return { kind: 'response', response: rangedOrWhole(req, res.status, { ...headers }, whole), stored: true, collapsed: false, fwdStatus: res.status };
+    }
     const reader = notModified(req.headers, headers) ? null : broadcast.subscribe();
-    return { kind: 'response', response: this.answerClient(req, { status: res.status, headers: { ...headers }, body: reader }, reader), stored: true, collapsed: false };
+    return { kind: 'response', response: this.answerClient(req, { status: res.status, headers: { ...headers }, body: reader }, reader), stored: true, collapsed: false, fwdStatus: res.status };
   }
 
-  /** Leader and waiters alike: the client's own conditional is answered here, since the fetch went without it. */
+  /**
+   * Leader and waiters alike: the client's own conditionals and Range are answered here, since the
+   * fetch went without them (RFC 9110 §13.2.2: preconditions first, then Range).
+   */
   private answerClient(req: PorticoRequest, res: PorticoResponse, body: PorticoResponse['body']): PorticoResponse {
     if (res.status === 200 && notModified(req.headers, res.headers)) {
       if (body !== res.body) discard(res.body);
       discard(body);
       return { status: 304, headers: notModifiedHeaders(res.headers), body: null };
     }
+    if (res.status === 200 && isRanged(req) && !isStream(body)) {
+      return rangedOrWhole(req, 200, res.headers, typeof body === 'string' ? Buffer.from(body) : body ?? Buffer.alloc(0));
+    }
     return { status: res.status, headers: res.headers, body };
   }
 
-  private join(shared: Shared, req: PorticoRequest): FlightResult | null {
+  /** The client's own request, Range and all, after a full response that cannot serve it was dropped. */
+  private async again(req: PorticoRequest, ctx: RequestContext, next: Handler, dropped: PorticoResponse): Promise<PorticoResponse> {
+    discard(dropped.body);
+    return next(req, ctx);
+  }
+
+  private async join(shared: Shared, req: PorticoRequest): Promise<FlightResult | null> {
     if (shared.kind === 'pass') return null;
     if (shared.kind === 'entry') {
       const e = shared.entry;
       if (!varyMatches(e.vary, e.varyValues, req.headers)) return null;
       if (shared.as === 'stale') return { kind: 'stale', entry: e, upstreamStatus: shared.upstreamStatus, collapsed: true };
       if (shared.as === 'stored') return { kind: 'stored', entry: e, collapsed: true };
-      return { kind: 'response', response: fromStore(req, e, currentAge(e, this.o.now())), stored: true, collapsed: true };
+      return { kind: 'response', response: fromStore(req, e, this.o.facts.age(e, this.o.now())), stored: true, collapsed: true, fwdStatus: e.status };
     }
     if (!varyMatches(shared.vary, shared.varyValues, req.headers)) return null;
     const headers = { ...shared.headers };
     if (shared.status === 200 && notModified(req.headers, headers)) {
-      return { kind: 'response', response: { status: 304, headers: notModifiedHeaders(headers), body: null }, stored: true, collapsed: true };
+      return { kind: 'response', response: { status: 304, headers: notModifiedHeaders(headers), body: null }, stored: true, collapsed: true, fwdStatus: shared.status };
+    }
+    if (shared.status === 200 && isRanged(req)) {
+      // A range is cut from the whole body once it is in; a body too big to keep sends this waiter upstream with its Range.
+      const whole = await shared.broadcast.done;
+      return whole === null ? null : { kind: 'response', response: rangedOrWhole(req, 200, headers, whole), stored: true, collapsed: true, fwdStatus: 200 };
     }
     const reader = req.method === 'HEAD' ? null : shared.broadcast.subscribe();
     if (reader === null && req.method !== 'HEAD') return null;
@@ -177,7 +240,7 @@ export class Flights {
   }
 
   private withinGrace(stale: StoredResponse, sie: StaleIfError): boolean {
-    return sie !== null && currentAge(stale, this.o.now()) <= sie.deadline;
+    return sie !== null && this.o.facts.age(stale, this.o.now()) <= sie.deadline;
   }
 }
 
@@ -205,6 +268,10 @@ function tagsOf(h: ResponseHeaders): string[] {
   for (const t of (header(h, 'cache-tag') ?? '').split(',')) if (t.trim() !== '') tags.push(t.trim());
   for (const t of (header(h, 'surrogate-key') ?? '').split(' ')) if (t.trim() !== '') tags.push(t.trim());
   return tags;
+}
+
+function isStream(body: PorticoResponse['body']): body is Readable {
+  return body !== null && typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
 function discard(body: PorticoResponse['body']): void {

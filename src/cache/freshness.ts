@@ -65,6 +65,11 @@ export interface AgeInputs {
 
 /** current_age per RFC 9111 §4.2.3, in ms. */
 export function currentAge(e: AgeInputs, now: number): number {
+  return correctedInitialAge(e) + now - e.responseTime;
+}
+
+/** corrected_initial_age per RFC 9111 §4.2.3, in ms: fixed once the response is received (entry-facts.ts keeps it). */
+export function correctedInitialAge(e: AgeInputs): number {
   const ageHeader = header(e.headers, 'age');
   // §5.1: an Age that is not a non-negative integer is ignored.
   const ageValue = ageHeader !== undefined && /^\d+$/.test(ageHeader.trim()) ? Number(ageHeader.trim()) * 1000 : 0;
@@ -72,9 +77,7 @@ export function currentAge(e: AgeInputs, now: number): number {
   const apparentAge = Math.max(0, e.responseTime - dateValue);
   const responseDelay = e.responseTime - e.requestTime;
   const correctedAgeValue = ageValue + responseDelay;
-  const correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
-  const residentTime = now - e.responseTime;
-  return correctedInitialAge + residentTime;
+  return Math.max(apparentAge, correctedAgeValue);
 }
 
 export function responseDirectives(h: ResponseHeaders): Directives {

@@ -4,8 +4,9 @@
 // lives in this object, apart from config, so it can outlive a reload.
 import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
 import type { RequestContext } from '../http/context.ts';
-import { deltaSeconds, parseCacheControl, requestDirectives, type Directives } from './cache-control.ts';
-import { currentAge, freshnessLifetime, header, type HeuristicOptions } from './freshness.ts';
+import { deltaSeconds, requestDirectives, type Directives } from './cache-control.ts';
+import { header, type HeuristicOptions } from './freshness.ts';
+import { EntryFacts } from './entry-facts.ts';
 import { primaryKey, primaryKeyOf, varyMatches } from './cache-key.ts';
 import { addStatus, fromStore } from './serve.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
@@ -61,6 +62,7 @@ export class HttpCache {
   private readonly now: () => number;
   private readonly name: string;
   private readonly flights: Flights;
+  private readonly facts: EntryFacts;
 
   constructor(options: HttpCacheOptions) {
     this.options = options;
@@ -68,7 +70,8 @@ export class HttpCache {
     this.safe = failOpen(options.store, options.onStoreError ?? (() => {}));
     this.now = options.now ?? Date.now;
     this.name = options.name ?? 'portico';
-    this.flights = new Flights({ store: this.safe, now: this.now, maxObjectBytes: options.maxObjectBytes, heuristic: options.heuristic });
+    this.facts = new EntryFacts(options.heuristic);
+    this.flights = new Flights({ store: this.safe, now: this.now, maxObjectBytes: options.maxObjectBytes, heuristic: options.heuristic, facts: this.facts, coalesceTimeout: options.coalesceTimeout });
   }
 
   async close(): Promise<void> {
@@ -126,79 +129,82 @@ export class HttpCache {
       if (!SAFE.has(req.method) && res.status >= 200 && res.status < 400) await this.invalidate(req, ctx, res);
       return done(res, 'pass', 'fwd=method', 'PASS');
     }
-    // RFC 9110 §14.2: a Range request is served from a fresh complete stored response, else passed on as it is.
-    const ranged = req.method === 'GET' && req.headers['range'] !== undefined;
-    const passRange = async () => {
-      this.counters.pass++;
-      return done(await next(req, ctx), 'pass', 'fwd=request; detail=range', 'PASS');
-    };
+    // A Range request (RFC 9110 §14.2) takes the same path as any GET: a hit is sliced from the
+    // stored response; a miss fetches the whole response without Range, keeps it, and slices it
+    // (flight.ts), as Varnish does; what cannot be kept goes upstream with the client's Range.
     const reqCc = requestDirectives(req.headers);
     const primary = primaryKey(req, ctx, this.options.keyHeaders);
     const variants = await this.safe.variants(primary);
     const stored = variants.find((v) => varyMatches(v.vary, v.varyValues, req.headers));
     if (stored === undefined) {
-      if (ranged) return passRange();
       if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=miss; detail=only-if-cached', 'MISS');
       return this.fetch(req, ctx, next, primary, undefined, variants.length > 0 ? 'fwd=vary-miss' : 'fwd=uri-miss', done);
     }
     const now = this.now();
-    const age = currentAge(stored, now);
-    const cc = parseCacheControl(stored.headers['cache-control']);
-    const lifetime = freshnessLifetime(stored.status, stored.headers, cc, stored.responseTime, this.options.heuristic);
+    const facts = this.facts.of(stored);
+    const age = facts.initialAge + now - stored.responseTime;
+    const cc = facts.cc;
+    const lifetime = facts.lifetime;
     const ttl = Math.floor((lifetime - age) / 1000);
     if (usable(reqCc, cc, age, lifetime)) {
       this.counters.hit++;
-      return done(fromStore(req, stored, age, ranged), 'hit', `hit; ttl=${ttl}`, 'HIT');
+      return done(fromStore(req, stored, age), 'hit', `hit; ttl=${ttl}`, 'HIT');
     }
-    if (ranged) return passRange();
-    if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=stale; detail=only-if-cached', 'MISS');
     // RFC 5861 §3: within stale-while-revalidate, answer now and validate once in the background.
+    // Not when the client asked for a bounded age or freshness (RFC 9111 §5.2.1.1, §5.2.1.3: it
+    // "does not wish to receive a stale response"), e.g. a browser reload's max-age=0.
     const swr = deltaSeconds(cc, 'stale-while-revalidate');
-    if (swr !== undefined && mayServeStale(cc, reqCc) && age - lifetime <= swr * 1000 && !reqCc.has('no-cache')) {
+    if (swr !== undefined && mayServeStale(cc, reqCc) && age - lifetime <= swr * 1000 && !reqCc.has('max-age') && !reqCc.has('min-fresh')) {
       this.counters.stale++;
       this.flights.background(primary, req, ctx, next, stored);
       return done(fromStore(req, stored, age), 'stale', `hit; ttl=${ttl}; detail=stale-while-revalidate`, 'STALE');
     }
-    return this.fetch(req, ctx, next, primary, stored, 'fwd=stale', done);
+    // §5.2.1.7: only-if-cached takes a stored response the rules allow (fresh, or stale within the windows above), else 504.
+    if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=stale; detail=only-if-cached', 'MISS');
+    // §4.3.5: a HEAD that goes upstream updates every stored GET response it could have selected.
+    const candidates = req.method === 'HEAD' ? variants.filter((v) => varyMatches(v.vary, v.varyValues, req.headers)) : [];
+    // RFC 9211 §2.2: `fwd=request` when the stored response was fresh but the request's directives refused it.
+    const fwd = lifetime > age && cc.get('no-cache') !== true ? 'fwd=request' : 'fwd=stale';
+    return this.fetch(req, ctx, next, primary, stored, fwd, done, candidates);
   }
 
   private async fetch(
     req: PorticoRequest, ctx: RequestContext, next: Handler, primary: string, stale: StoredResponse | undefined, fwd: string,
     done: (res: PorticoResponse, desc: string, status: string, x: 'HIT' | 'MISS' | 'STALE' | 'PASS') => PorticoResponse,
+    candidates: readonly StoredResponse[] = [],
   ): Promise<PorticoResponse> {
     const staleIfError = stale === undefined ? null : this.staleIfError(req, stale);
-    const outcome: FlightResult = await this.flights.run(primary, req, ctx, next, stale, staleIfError, this.options.coalesceTimeout);
+    const outcome: FlightResult = await this.flights.run(primary, req, ctx, next, stale, staleIfError, this.options.coalesceTimeout, candidates);
     const collapsed = outcome.collapsed ? '; collapsed' : '';
     if (outcome.collapsed) this.counters.coalesced++;
     switch (outcome.kind) {
       case 'stored': {
-        const age = currentAge(outcome.entry, this.now());
+        const age = this.facts.age(outcome.entry, this.now());
         this.counters.revalidated++;
         return done(fromStore(req, outcome.entry, age), 'revalidated', `${fwd}; fwd-status=304${collapsed}`, 'HIT');
       }
       case 'stale': {
         this.counters.stale++;
-        const age = currentAge(outcome.entry, this.now());
+        const age = this.facts.age(outcome.entry, this.now());
         return done(fromStore(req, outcome.entry, age), 'stale', `${fwd}; fwd-status=${outcome.upstreamStatus}; detail=stale-if-error${collapsed}`, 'STALE');
       }
       case 'response': {
         this.counters.miss++;
         const stored = outcome.stored ? '; stored' : '';
-        return done(outcome.response, 'miss', `${fwd}; fwd-status=${outcome.response.status}${stored}${collapsed}`, 'MISS');
+        return done(outcome.response, 'miss', `${fwd}; fwd-status=${outcome.fwdStatus ?? outcome.response.status}${stored}${collapsed}`, 'MISS');
       }
     }
   }
 
   /** The window (ms past expiry) in which a failed fetch may be answered with `stale`, or null when the rules forbid it. */
   private staleIfError(req: PorticoRequest, stale: StoredResponse): { deadline: number } | null {
-    const cc = parseCacheControl(stale.headers['cache-control']);
+    const { cc, lifetime } = this.facts.of(stale);
     const reqCc = requestDirectives(req.headers);
     if (!mayServeStale(cc, reqCc)) return null;
     // RFC 5861 §4: the response's stale-if-error, or the request's; else the configured grace.
     const sie = Math.max(deltaSeconds(cc, 'stale-if-error') ?? -1, deltaSeconds(reqCc, 'stale-if-error') ?? -1);
     const window = sie >= 0 ? sie * 1000 : this.options.grace;
     if (window <= 0) return null;
-    const lifetime = freshnessLifetime(stale.status, stale.headers, cc, stale.responseTime, this.options.heuristic);
     return { deadline: lifetime + window };
   }
 
@@ -217,7 +223,13 @@ export class HttpCache {
         // An unparsable URI names nothing we stored.
       }
     }
-    await Promise.all(targets.map((t) => this.safe.delete(primaryKeyOf(ctx.scheme, ctx.host, t))));
+    // With keyHeaders, a URI's entries sit under `<primary>\0<name>=<value>` keys: every one of them goes.
+    const keyed = (this.options.keyHeaders?.length ?? 0) > 0;
+    await Promise.all(targets.map(async (t) => {
+      const primary = primaryKeyOf(ctx.scheme, ctx.host, t);
+      await this.safe.delete(primary);
+      if (keyed) await this.safe.deletePrefix(`${primary}\0`).catch(() => 0);
+    }));
   }
 }
 

@@ -19,6 +19,21 @@ describe('MemoryStore byte bound', () => {
     assert.ok((await s.stats()).bytes <= one * 3);
   });
 
+  it('in a store of many entries (where young entries are not moved on every use), a use of an old entry still saves it from eviction', async () => {
+    const keys = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    const s = new MemoryStore({ maxBytes: entrySize('k00', entry('', 'x'.repeat(100))) * keys.length });
+    for (const k of keys) await s.put(k, entry('', 'x'.repeat(100)));
+    // k31 is among the youngest eighth: reading it leaves the order alone; k00 is the oldest: reading it moves it.
+    for (let i = 0; i < 3; i++) await s.variants('k31');
+    await s.variants('k00');
+    await s.put('n01', entry('', 'x'.repeat(100)));
+    await s.put('n02', entry('', 'x'.repeat(100)));
+    assert.equal((await s.variants('k00')).length, 1, 'the old entry that was read survives');
+    assert.equal((await s.variants('k01')).length, 0);
+    assert.equal((await s.variants('k02')).length, 0);
+    assert.equal((await s.variants('k31')).length, 1);
+  });
+
   it('refuses an entry bigger than the whole bound, keeping the others', async () => {
     const s = new MemoryStore({ maxBytes: one * 2 });
     await s.put('a', entry('', 'x'.repeat(100)));

@@ -22,8 +22,18 @@ function ifRangeMatches(value: string, h: ResponseHeaders): boolean {
   return since !== undefined && lm !== undefined && since === lm && date !== undefined && date - lm >= 1000;
 }
 
+/** Whether the request asks for ranges (RFC 9110 §14.2: Range is defined for GET only). */
+export function isRanged(req: PorticoRequest): boolean {
+  return req.method === 'GET' && req.headers['range'] !== undefined;
+}
+
+/** A complete response held in memory, as the client's Range asks for it: a 206, a 416, or the whole. */
+export function rangedOrWhole(req: PorticoRequest, status: number, headers: ResponseHeaders, body: Uint8Array): PorticoResponse {
+  return rangeFromStore(req, { status, headers, body }, { ...headers }) ?? { status, headers, body };
+}
+
 /** A 206 (one range, or multipart/byteranges for several), a 416, or null for "send the whole". */
-export function rangeFromStore(req: PorticoRequest, e: StoredResponse, headers: ResponseHeaders): PorticoResponse | null {
+export function rangeFromStore(req: PorticoRequest, e: Pick<StoredResponse, 'status' | 'headers' | 'body'>, headers: ResponseHeaders): PorticoResponse | null {
   if (e.status !== 200) return null;
   const ifRange = req.headers['if-range'];
   if (ifRange !== undefined && !ifRangeMatches(ifRange, e.headers)) return null;

@@ -6,8 +6,10 @@
 //   t:<tag>                  SET of entry keys carrying that tag
 //   primaries                ZSET of primary keys, all score 0, so a prefix is one lexical range
 //   sizes                    HASH entry key → bytes, for stats
+//   l:<primary>              the fetch lock of a primary key (SET NX PX, holder's random token)
 // Eviction is Redis's own (`maxmemory` + `allkeys-lru`), plus a TTL per entry; index members whose
 // entry is gone are dropped when met.
+import { randomUUID } from 'node:crypto';
 import { RESP_TYPES, type createClient } from 'redis';
 import { entrySize, type CacheStore, type StoredResponse } from './store.ts';
 
@@ -95,6 +97,20 @@ export class RedisCacheStore implements CacheStore {
     return n;
   }
 
+  /** One holder at a time, for at most `ttl` ms: a holder that dies frees the key when it expires. */
+  async lock(primary: string, ttl: number): Promise<(() => Promise<void>) | null> {
+    const key = `${this.p}l:${primary}`;
+    const token = randomUUID();
+    const taken = await this.c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttl)) } });
+    if (taken !== 'OK') return null;
+    // Only our own token is deleted: past its TTL the key may already be someone else's lock.
+    return async () => { await this.c.eval(RELEASE, { keys: [key], arguments: [token] }); };
+  }
+
+  async locked(primary: string): Promise<boolean> {
+    return (await this.c.exists(`${this.p}l:${primary}`)) === 1;
+  }
+
   async stats(): Promise<{ bytes: number; entries: number }> {
     const sizes = await this.c.hVals(`${this.p}sizes`);
     return { bytes: sizes.reduce((n, s) => n + Number(s), 0), entries: sizes.length };
@@ -112,6 +128,8 @@ export class RedisCacheStore implements CacheStore {
     return Number(removed);
   }
 }
+
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 function encode(primary: string, e: StoredResponse): Buffer {
   const { body, ...rest } = e;

@@ -3,7 +3,7 @@
 import type { PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
 import { notModified, notModifiedHeaders } from './conditional.ts';
 import type { StoredResponse } from './store.ts';
-import { rangeFromStore } from './range.ts';
+import { isRanged, rangeFromStore } from './range.ts';
 
 /**
  * RFC 9211 Cache-Status, appended to any list an upstream cache sent (the last member is the cache
@@ -16,7 +16,7 @@ export function addStatus(headers: ResponseHeaders, cacheName: string, params: s
   headers['x-cache'] = xCache;
 }
 
-export function fromStore(req: PorticoRequest, e: StoredResponse, ageMs: number, ranged = false): PorticoResponse {
+export function fromStore(req: PorticoRequest, e: StoredResponse, ageMs: number): PorticoResponse {
   const age = String(Math.max(0, Math.floor(ageMs / 1000)));
   if (e.status === 200 && notModified(req.headers, e.headers)) {
     const headers = notModifiedHeaders(e.headers);
@@ -25,7 +25,7 @@ export function fromStore(req: PorticoRequest, e: StoredResponse, ageMs: number,
   }
   const headers: ResponseHeaders = { ...e.headers, age };
   // RFC 9110 §13.2.2: Range is evaluated after the other preconditions.
-  if (ranged) {
+  if (isRanged(req)) {
     const partial = rangeFromStore(req, e, headers);
     if (partial !== null) return partial;
   }

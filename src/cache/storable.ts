@@ -4,6 +4,9 @@ import type { PorticoRequest, ResponseHeaders } from '../http/types.ts';
 import { deltaSeconds, fieldNames, type Directives } from './cache-control.ts';
 import { HEURISTICALLY_CACHEABLE, header } from './freshness.ts';
 
+/** Status codes whose caching rules this cache implements (RFC 9110 §15, RFC 9111 §3, §4.2.2), for must-understand. */
+const UNDERSTOOD = new Set([...HEURISTICALLY_CACHEABLE, 302, 303, 307]);
+
 export type StorageDecision = { store: true; strip: string[] } | { store: false; reason: string };
 
 /**
@@ -16,8 +19,12 @@ export function storageDecision(req: PorticoRequest, reqCc: Directives, status: 
   if (req.method !== 'GET') return { store: false, reason: 'method' };
   // §3: final responses only; 206 and 304 are not complete responses to keep (§3.3, §4.3.4 handle them apart).
   if (status < 200 || status === 206 || status === 304) return { store: false, reason: 'status' };
+  // §5.2.2.3: must-understand limits storing to caches that implement the status code's caching
+  // rules; one that does ignores the response's no-store (sent for caches that do not).
+  const mustUnderstand = cc.has('must-understand');
+  if (mustUnderstand && !UNDERSTOOD.has(status)) return { store: false, reason: 'must-understand' };
   // §3: no-store in the request or in the response.
-  if (reqCc.has('no-store') || cc.has('no-store')) return { store: false, reason: 'no-store' };
+  if (reqCc.has('no-store') || (cc.has('no-store') && !mustUnderstand)) return { store: false, reason: 'no-store' };
   // §3, §5.2.2.7: a shared cache stores no response marked private (the unqualified form).
   const privateFields = fieldNames(cc, 'private');
   if (cc.has('private') && privateFields === undefined) return { store: false, reason: 'private' };

@@ -32,6 +32,13 @@ export function storeConformance(name: string, make: () => Promise<CacheStore>):
       }
     };
 
+    it('RFC 9111 §4.3.5: keeps the mark of an entry a HEAD response invalidated', withStore(async (s) => {
+      await s.put('GET http://a/h', entry('', 'x', { invalidated: true }));
+      await s.put('GET http://a/i', entry('', 'y'));
+      assert.equal((await s.variants('GET http://a/h'))[0].invalidated, true);
+      assert.equal((await s.variants('GET http://a/i'))[0].invalidated, undefined);
+    }));
+
     it('keeps what it is given: status, headers (arrays too), body bytes and times', withStore(async (s) => {
       const e = entry('', 'hello', { status: 203, varyValues: { 'accept-encoding': 'gzip' }, vary: ['accept-encoding'], requestTime: 5, responseTime: 7 });
       assert.equal(await s.put('GET http://a/x', e), true);

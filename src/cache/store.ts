@@ -18,6 +18,8 @@ export interface StoredResponse {
   responseTime: number;
   /** Tags from `Cache-Tag` / `Surrogate-Key`, for purges by tag. */
   readonly tags: readonly string[];
+  /** Set when a HEAD response disagreed with it (RFC 9111 §4.3.5): stale from then on, validated before reuse. */
+  readonly invalidated?: true;
 }
 
 export interface CacheStore {
@@ -31,6 +33,14 @@ export interface CacheStore {
   deletePrefix(prefix: string): Promise<number>;
   /** Forgets every response tagged `tag`. */
   deleteTag(tag: string): Promise<number>;
+  /**
+   * Optional, for stores shared by several instances: takes the fetch lock of a primary key for
+   * `ttl` ms, so concurrent misses on different instances make one upstream request. Resolves to
+   * the function that gives it back, or null when another holder has it (coalesce-lock.ts).
+   */
+  lock?(primary: string, ttl: number): Promise<(() => Promise<void>) | null>;
+  /** Whether anyone holds the fetch lock of a primary key (present with `lock`). */
+  locked?(primary: string): Promise<boolean>;
   /** Bytes held and entries held, for status and tests. */
   stats(): Promise<{ bytes: number; entries: number }>;
   close(): Promise<void>;
