@@ -1,6 +1,7 @@
 // `npm run bench [-- <scenario> [options]]`: the benchmark suite. Each scenario starts its own
-// contenders on loopback (nginx from Debian installed on first use), interleaves repetitions and
-// prints ratios measured in the same run. Without a scenario, all of them run in turn.
+// contenders on loopback (nginx, HAProxy, Varnish, h2load and Caddy from Debian, installed on first
+// use), interleaves repetitions and prints ratios measured in the same run. Without a scenario,
+// all of them run in turn.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -13,6 +14,10 @@ const SCENARIOS: Record<string, { script: string; what: string }> = {
   balancer: { script: 'anchors.ts balancer', what: 'round robin over 2 origins against HAProxy and nginx' },
   framework: { script: 'framework.ts', what: 'framework hello world and 200 parametric routes against Hono and Fastify' },
   appserver: { script: 'appserver.ts', what: 'app server hello world: direct mode and behind the stack, against node:cluster (and pm2 when installed)' },
+  proxy: { script: 'proxy.ts', what: 'reverse proxy 12 B and 100 KiB: Portico (both engines) vs nginx, HAProxy, node:http+undici, http-proxy, @fastify/reply-from' },
+  tls: { script: 'tls.ts', what: 'HTTPS hello, h1 (wrk) and h2 (h2load): Portico vs nginx, Caddy and bare node:http2' },
+  journey: { script: 'journey.ts', what: 'edge → cache miss → balancer → 2 app workers → framework hello, vs nginx → pm2 with the same app' },
+  'idle-memory': { script: 'idle-memory.ts', what: 'memory per idle keep-alive connection (10,000 connections): Portico (both engines) vs nginx' },
 };
 
 const [scenario, ...rest] = process.argv.slice(2);
@@ -33,13 +38,24 @@ for (const name of scenario === undefined ? Object.keys(SCENARIOS) : [scenario])
 }
 process.exit(failed === 0 ? 0 : 1);
 
-/** nginx, wrk, Varnish and HAProxy come from Debian; install them when missing (root on these machines). */
+/**
+ * nginx, wrk, Varnish, HAProxy and h2load come from Debian; install them when missing (root on
+ * these machines). Caddy is optional: the `tls` scenario leaves its row out when it cannot be had.
+ */
 function ensureTools(): void {
-  const missing = ['nginx', 'wrk', 'varnishd', 'haproxy'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
-  if (missing.length === 0) return;
-  const pkgs = missing.map((m) => (m === 'nginx' ? 'nginx-light' : m === 'varnishd' ? 'varnish' : m));
-  console.log(`installing ${pkgs.join(', ')} from Debian…`);
+  const PACKAGES: Record<string, string> = { nginx: 'nginx-light', wrk: 'wrk', varnishd: 'varnish', haproxy: 'haproxy', h2load: 'nghttp2-client' };
+  const absent = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0;
+  const pkgs = Object.keys(PACKAGES).filter(absent).map((bin) => PACKAGES[bin]);
+  const caddy = absent('caddy');
+  if (pkgs.length === 0 && !caddy) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  console.log(`installing ${[...pkgs, ...(caddy ? ['caddy (optional)'] : [])].join(', ')} from Debian…`);
   spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
-  const r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0) throw new Error(`could not install ${pkgs.join(', ')}`);
+  if (pkgs.length > 0) {
+    const r = spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: 'inherit', env });
+    if (r.status !== 0) throw new Error(`could not install ${pkgs.join(', ')}`);
+  }
+  if (caddy && spawnSync('apt-get', ['install', '-y', '-q', 'caddy'], { stdio: 'inherit', env }).status !== 0) {
+    console.log('caddy is not installable here: the tls scenario runs without it');
+  }
 }

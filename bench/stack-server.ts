@@ -4,8 +4,11 @@
 //   node bench/stack-server.ts --port P --origin http://127.0.0.1:O [--layers N]
 //   node bench/stack-server.ts --port P --config '{"routes":[…]}'
 // --engine portico serves the listener with Portico's own HTTP/1.1 framing (src/edge/h1).
+// --listener '{"tls":…,"limits":…}' adds fields to that listener (HTTPS, limits for idle-memory).
+// --client portico|undici sets every pool's upstream client (the pool `client` field of the
+// data-plane issue); without it the pools keep the config's default.
 import { parseArgs } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from '../src/stack.ts';
@@ -13,14 +16,22 @@ import { validateConfig } from '../src/config/validate.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { noopLayers } from './io-model/server-common.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' }, engine: { type: 'string', default: 'node' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' }, engine: { type: 'string', default: 'node' },
+  listener: { type: 'string', default: '{}' }, client: { type: 'string' },
+} });
 const given = values.config === undefined
   ? { pools: { origin: { servers: [{ url: values.origin! }] } }, routes: [{ path: '/', upstream: 'origin' }] }
   : JSON.parse(values.config) as Record<string, unknown>;
+if (values.client !== undefined) {
+  const pools = (given.pools ?? {}) as Record<string, Record<string, unknown>>;
+  for (const name of Object.keys(pools)) pools[name] = { ...pools[name], client: values.client };
+}
+const runtimeDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
+process.on('exit', () => rmSync(runtimeDir, { recursive: true, force: true }));
 const result = validateConfig({
   ...given,
-  listeners: [{ host: '127.0.0.1', port: Number(values.port), engine: values.engine }],
-  runtimeDir: mkdtempSync(join(tmpdir(), 'portico-bench-')),
+  listeners: [{ ...(JSON.parse(values.listener) as object), host: '127.0.0.1', port: Number(values.port), engine: values.engine }],
+  runtimeDir,
 }, process.cwd());
 if (!result.ok) throw new Error(JSON.stringify(result.issues));
 const stack = new Stack(result.config, { log: createLogger({ level: 'warn' }), layers: noopLayers(Number(values.layers)) });

@@ -225,8 +225,8 @@ function toMs(value: string, unit: string): number {
 }
 
 /** wrk on core 1 only (the servers may use both cores, as in DESIGN.md's measured facts). */
-export function runWrk(port: number, seconds: number, connections = 64, path = '/'): Promise<WrkResult> {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`];
+export function runWrk(port: number, seconds: number, connections = 64, path = '/', scheme: 'http' | 'https' = 'http'): Promise<WrkResult> {
+  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${scheme}://127.0.0.1:${port}${path}`];
   return new Promise((resolve, reject) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
