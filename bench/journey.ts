@@ -3,8 +3,9 @@
 // edge engines, against nginx (1 worker, keep-alive upstream) → pm2 cluster mode (2 instances)
 // running the same app behind the same fetch bridge. CPU per request sums every process of the
 // contender: Portico with its workers; nginx plus pm2's daemon and workers.
-// Portico has no in-process app route (an `app` route always reaches workers over a socket), so
-// the "app inside the data-plane process" variant of the issue is not measured here.
+// A proxy hop costs more than the hello app itself, so the same journey is measured a second way:
+// the app `mode: 'in-process'`, imported into the data-plane process and called without a socket
+// (one process for everything, against nginx + 2 pm2 workers).
 // Goal: at least 1.0× nginx → pm2.
 //   node bench/journey.ts [--seconds 5] [--reps 3]
 import { spawnSync } from 'node:child_process';
@@ -34,7 +35,10 @@ function get(port: number): Promise<Answer> {
   });
 }
 
-/** The hello; for Portico also proof that the request went through the cache (a miss) to a worker. */
+/**
+ * The hello; for Portico also proof that the request went through the cache (a miss) to the app:
+ * a worker (its `x-portico-worker` header) or the in-process app (no worker header).
+ */
 async function check(e: Entrant, portico: boolean): Promise<void> {
   for (let i = 0; i < 2; i++) { // the second request must not be a hit either
     const a = await get(e.port);
@@ -42,7 +46,9 @@ async function check(e: Entrant, portico: boolean): Promise<void> {
     if (!portico) continue;
     const cache = String(a.headers['cache-status'] ?? '');
     const timing = String(a.headers['server-timing'] ?? '');
-    if (!cache.includes('fwd=') || !/\bapp\b/.test(timing)) throw new Error(`${e.name}: not the miss path to a worker (cache-status: ${cache}; server-timing: ${timing})`);
+    if (!cache.includes('fwd=') || !/\bapp\b/.test(timing)) throw new Error(`${e.name}: not the miss path to the app (cache-status: ${cache}; server-timing: ${timing})`);
+    const worker = a.headers['x-portico-worker'] !== undefined;
+    if (worker === e.name.includes('in-process')) throw new Error(`${e.name}: x-portico-worker ${worker ? 'present' : 'missing'}: the app did not run where the row says`);
   }
 }
 
@@ -87,21 +93,22 @@ async function nginxTo(appPort: number): Promise<Contender> {
 
 main(async () => {
   const { seconds, reps } = suiteOptions();
-  console.log(`${machine()}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions; framework hello app in 2 worker processes everywhere`);
+  console.log(`${machine()}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions; framework hello app in 2 worker processes, or in-process in Portico's one process`);
   const config = { apps: { hello: { module: APP, workers: 2 } }, routes: [{ path: '/', app: 'hello', cache: true }] };
+  const inProcess = { apps: { hello: { module: APP, mode: 'in-process' } }, routes: [{ path: '/', app: 'hello', cache: true }] };
   const entrants: Entrant[] = [];
   const pm2 = await startPm2();
   try {
     if (pm2 !== null) entrants.push(entrant(await nginxTo(pm2.port), [pm2.pgid]));
     else console.log('note: pm2 is not installed (node_modules/.bin/pm2): the anchor row is missing, ratios are to the first Portico row');
     for (const engine of ['node', 'portico'] as const) entrants.push(entrant(await startPortico(`portico ${engine} engine (socket to workers)`, { config, engine })));
+    for (const engine of ['node', 'portico'] as const) entrants.push(entrant(await startPortico(`portico ${engine} engine (app in-process)`, { config: inProcess, engine })));
     for (const e of entrants) await check(e, e.name.startsWith('portico'));
-    console.log('checks: every contender answered the hello; Portico\'s went through the cache (a miss, twice) to an app worker');
+    console.log('checks: every contender answered the hello; Portico\'s went through the cache (a miss, twice) to the app (workers or in-process)');
     const runs = await interleave(entrants, reps, (e, warm) => measureWrk(e, warm ? 1 : seconds));
     const anchor = entrants[0].name;
-    printResults('full journey, framework hello, 2 workers', anchor, runs);
+    printResults('full journey, framework hello (2 workers, or in-process)', anchor, runs);
     for (const e of entrants.filter((x) => x.name.startsWith('portico') && pm2 !== null)) console.log(`goal: ${e.name} ≥ 1.0× nginx → pm2: ${ratio(runs, e.name, anchor).toFixed(2)}`);
-    console.log('note: Portico has no in-process app route, so the app always runs behind a socket here');
   } finally {
     pm2?.stop();
   }

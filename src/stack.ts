@@ -16,9 +16,11 @@ import { handleUpgrade, type UpgradeDeps, type UpgradeStats, type UpgradeTarget 
 import { compileConditions } from './routing/conditions.ts';
 import { buildTarget, type StageInfo } from './routing/targets.ts';
 import { UpstreamPool } from './balancer/upstream-pool.ts';
+import { loadUpstreamTls } from './balancer/upstream-tls.ts';
 import { compressHandler } from './compress/compress.ts';
 import { bodyLimitHandler } from './edge/body-limit.ts';
 import { startAppServer, type AppServer } from './appserver/index.ts';
+import { InProcessApps } from './appserver/in-process/in-process-apps.ts';
 import type { Log } from './observability/logger.ts';
 import { compileFormat, type Formatter } from './observability/access-log.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './observability/access-log-writer.ts';
@@ -64,6 +66,8 @@ export class Stack implements EdgeRuntime {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly appPools = new Map<string, UpstreamPool>();
   private readonly apps = new Map<string, AppServer>();
+  /** Apps with `mode: 'in-process'`: imported into this process, called without a socket. */
+  private readonly inProcessApps: InProcessApps;
   /** Each cached route's cache, by route name and settings: its content survives a reload that keeps them. */
   private readonly caches = new Map<string, HttpCache>();
   private readonly servers: EdgeListener[] = [];
@@ -74,6 +78,7 @@ export class Stack implements EdgeRuntime {
 
   constructor(config: ResolvedConfig, options: StackOptions) {
     this.options = options;
+    this.inProcessApps = new InProcessApps(options.log);
     this.snapshot = this.build(config);
     if (options.accessLog === true && config.accessLog !== null) {
       this.accessLog = createAccessLogWriter(config.accessLog.path);
@@ -117,6 +122,8 @@ export class Stack implements EdgeRuntime {
   async start(): Promise<void> {
     const config = this.snapshot.config;
     await this.syncApps(config, false);
+    // In-process apps are imported only now: their routes get the loaded module's handler.
+    if (Object.values(config.apps).some((a) => a.mode === 'in-process')) this.snapshot = this.build(config);
     // Pools that discover servers through DNS have their first answer before traffic arrives.
     await Promise.all([...this.pools.values()].map((p) => p.ready));
     for (const l of config.listeners) {
@@ -148,6 +155,7 @@ export class Stack implements EdgeRuntime {
       listeners: this.addresses(),
       websockets: { ...this.upgradeStats },
       apps: Object.fromEntries([...this.apps].map(([name, app]) => [name, app.workers()])),
+      inProcessApps: this.inProcessApps.status(),
       pools: Object.fromEntries([...this.pools, ...this.appPools].map(([, p]) => [p.name, p.status()])),
       routes: this.snapshot.routes.map((r) => ({ name: r.name, target: r.target })),
       caches: Object.fromEntries([...this.caches].map(([key, c]) => [key.slice(0, key.indexOf('\0')), { ...c.counters }])),
@@ -199,6 +207,7 @@ export class Stack implements EdgeRuntime {
     clearInterval(idle);
     clearTimeout(deadline);
     await Promise.all([...this.apps.values()].map((a) => a.stop(timeout)));
+    this.inProcessApps.close();
     await Promise.all([...this.pools.values(), ...this.appPools.values()].map((p) => p.close()));
     await Promise.all([...this.caches.values()].map((c) => c.close()));
     // Last: every finished request's line is written before the process exits.
@@ -212,11 +221,13 @@ export class Stack implements EdgeRuntime {
       const built = buildTarget(route, {
         pool: (name) => this.pool(name, config),
         appPool: (name) => this.appPool(name, config),
+        inProcessApp: (name, stripPrefix) => config.apps[name].mode === 'in-process' ? this.inProcessApps.handler(name, stripPrefix, config) : null,
         cache: (r) => this.cache(r),
       });
       built.handler = withRouteRules(route, built.handler, built.stages);
-      if (route.compress !== null) {
-        // Outermost stage of the route, so whatever the target (or a cache) produced is encoded once.
+      if (route.compress !== null && route.cache === undefined) {
+        // Outermost stage of the route, so whatever the target produced is encoded once. With a
+        // cache, buildTarget puts it below the cache instead: compressed variants are stored.
         built.handler = compressHandler(built.handler, route.compress);
         built.stages.unshift({ name: 'compress', describe: `br/gzip by Accept-Encoding, ≥ ${route.compress.minSize} B` });
       }
@@ -241,6 +252,8 @@ export class Stack implements EdgeRuntime {
   /** Where an upgrade on this route goes: the same pool its requests use, or nowhere. */
   private upgradeTarget(route: ResolvedConfig['routes'][number], config: ResolvedConfig): UpgradeTarget | null {
     if (route.websocket === null || (route.kind !== 'upstream' && route.kind !== 'app')) return null;
+    // An in-process app has no server to tunnel to: its routes refuse upgrades (404 NO_UPGRADE_ROUTE).
+    if (route.kind === 'app' && config.apps[route.app].mode === 'in-process') return null;
     const pool = route.kind === 'upstream' ? this.pool(route.upstream, config) : this.appPool(route.app, config);
     const connectTimeout = route.kind === 'upstream' ? config.pools[route.upstream].connectTimeout : 5_000;
     return { pool, strip: route.stripPrefix && route.pathKind === 'prefix' && route.path !== '/' ? route.path : null, idleTimeout: route.websocket.idleTimeout, connectTimeout };
@@ -301,7 +314,7 @@ export class Stack implements EdgeRuntime {
 
   private pool(name: string, config: ResolvedConfig): UpstreamPool {
     const c = config.pools[name];
-    const options = { connections: c.connections, connectTimeout: c.connectTimeout, timeout: c.timeout, bodyTimeout: c.bodyTimeout, keepAliveTimeout: c.keepAliveTimeout };
+    const options = { connections: c.connections, connectTimeout: c.connectTimeout, timeout: c.timeout, bodyTimeout: c.bodyTimeout, keepAliveTimeout: c.keepAliveTimeout, client: c.client };
     const settings = {
       policy: c.policy, queue: c.queue, retries: c.retries, retryBudget: c.retryBudget, retryAfter: c.retryAfter,
       maintenancePage: c.maintenancePage, healthCheck: c.healthCheck, discovery: c.discovery, passive: c.passive,
@@ -309,12 +322,16 @@ export class Stack implements EdgeRuntime {
     };
     const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => this.options.log(level, msg, { pool: name, ...fields });
     let pool = this.pools.get(name);
+    // TLS files are read on start and on every reload, so a rotated client certificate or CA
+    // takes effect with `portico reload`.
+    const transport = { tls: c.tls === null ? null : loadUpstreamTls(c.tls), http2: c.http2 };
     if (pool === undefined) {
-      this.pools.set(name, (pool = new UpstreamPool(name, c.servers, options, settings, log)));
+      this.pools.set(name, (pool = new UpstreamPool(name, c.servers, { ...options, ...transport }, settings, log)));
     } else {
       // Settings first: a discovery source turned on by this reload must exist before the new
       // names arrive, so the pool keeps its current servers until the names have answered.
       pool.configure(settings);
+      pool.setConnection({ ...options, ...transport });
       pool.setServers(c.servers);
     }
     return pool;
@@ -334,6 +351,12 @@ export class Stack implements EdgeRuntime {
   }
 
   private async syncApps(config: ResolvedConfig, reloading: boolean): Promise<void> {
+    for (const [name, c] of Object.entries(config.apps)) {
+      const running = this.apps.has(name) ? 'workers' : this.inProcessApps.has(name) ? 'in-process' : c.mode;
+      if (running !== c.mode) throw new Error(`apps.${name}.mode changed from '${running}' to '${c.mode}': restart to apply it (reload refused; the app keeps running as before)`);
+    }
+    // Imported first: a module that fails refuses the reload before any worker is rolled.
+    await this.inProcessApps.sync(config, reloading);
     for (const [name, app] of this.apps) {
       if (config.apps[name] === undefined) {
         this.apps.delete(name);
@@ -341,6 +364,7 @@ export class Stack implements EdgeRuntime {
       }
     }
     for (const [name, c] of Object.entries(config.apps)) {
+      if (c.mode === 'in-process') continue;
       const existing = this.apps.get(name);
       if (existing !== undefined) {
         if (reloading) await existing.reload();
@@ -372,5 +396,6 @@ export class Stack implements EdgeRuntime {
 }
 
 function cacheKey(route: ResolvedRoute): string {
-  return `${route.name}\0${JSON.stringify(route.cache ?? null)}`;
+  // Compression on or off changes what the variants hold (compressed, keyed by coding): a fresh cache.
+  return `${route.name}\0${JSON.stringify(route.cache ?? null)}\0${route.compress !== null}`;
 }

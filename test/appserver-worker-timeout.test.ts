@@ -68,6 +68,9 @@ test('through the data plane: the hung request gets 504 WORKER_TIMEOUT, is not r
   assert.equal(res.statusCode, 504, body);
   assert.match(body, /WORKER_TIMEOUT/);
   assert.ok(Date.now() - started < 1_500 + 1_500, `answered after ${Date.now() - started} ms`);
+  // The 504 can come back before the killed worker is reaped: wait for its exit, then check the
+  // sibling (had the request been retried there, it would hang and be killed too).
+  await waitFor(() => before.some((w) => !isAlive(w.pid)), 'the hung worker to exit', 2_000);
   const alive = before.filter((w) => isAlive(w.pid));
   assert.equal(alive.length, 1, 'exactly one worker was killed: the request did not hang the sibling');
   const ok = await client.request({ path: '/', method: 'GET' });

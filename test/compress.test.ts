@@ -72,7 +72,7 @@ test('streamed bodies without a length are compressed as they flow, and strong E
   assert.equal(zlib.gunzipSync(r.body).toString(), text.slice(0, 500).repeat(20));
 });
 
-test('never twice, never against no-transform, never for small or incompressible bodies, never for HEAD', async () => {
+test('never twice, never against no-transform, never for small or incompressible bodies; HEAD gets GET\'s fields without a body', async () => {
   const enc = await get('/encoded', { 'accept-encoding': 'gzip, br' });
   assert.equal(enc.headers['content-encoding'], 'gzip');
   assert.equal(zlib.gunzipSync(enc.body).toString(), text, 'decodes once');
@@ -83,8 +83,15 @@ test('never twice, never against no-transform, never for small or incompressible
   assert.equal(small.headers.vary, 'Accept-Encoding', 'the answer still depends on Accept-Encoding');
   const png = await get('/png', { 'accept-encoding': 'gzip' });
   assert.equal(png.headers['content-encoding'], undefined);
+  // RFC 9110 §9.3.2: the fields a GET would get (a cache in front freshens its compressed copy by them, RFC 9111 §4.3.5).
   const head = await get('/json', { 'accept-encoding': 'gzip' }, 'HEAD');
-  assert.equal(head.headers['content-encoding'], undefined);
+  assert.equal(head.headers['content-encoding'], 'gzip');
+  assert.equal(head.headers['content-length'], undefined, 'the encoded length is not known without encoding');
+  assert.equal(head.headers.vary, 'Origin, Accept-Encoding');
+  assert.equal(head.body.length, 0);
+  const smallHead = await get('/small', { 'accept-encoding': 'gzip' }, 'HEAD');
+  assert.equal(smallHead.headers['content-encoding'], undefined);
+  assert.equal(smallHead.headers['content-length'], '4');
   const off = await get('/plain/json', { 'accept-encoding': 'gzip' });
   assert.equal(off.headers['content-encoding'], undefined, 'routes without compress are left alone');
 });

@@ -70,6 +70,29 @@ for (const engine of ['node', 'portico'] as const) {
       });
     }
 
+    // llhttp accepts these; both engines refuse them before any layer (src/edge/request-faults.ts on
+    // the node engine, src/edge/h1/request-head.ts on the portico engine), in the stack's error format.
+    const refusedByPortico: [string, string][] = [
+      ['two Host lines (RFC 9112 §3.2)', `GET /a HTTP/1.1\r\nHost: x\r\nHost: evil.example\r\n\r\n${smuggled}`],
+      ['two identical Host lines', `GET /a HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n${smuggled}`],
+      ['Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1)', `POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n`],
+      // keep-alive: llhttp would read on past the chunked body and hand node the smuggled request.
+      ['Transfer-Encoding in a keep-alive HTTP/1.0 request, a request behind it', `POST /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n${smuggled}`],
+    ];
+    for (const [name, raw] of refusedByPortico) {
+      it(`${name}: 400 BAD_FRAMING, connection closed, the upstream sees nothing, not even the request behind it`, async () => {
+        const before = seen.length;
+        const got = await exchange(raw);
+        assert.match(got, /^HTTP\/1\.1 400 /, got);
+        const id = /\r\nX-Request-Id: ([\w-]+)\r\n/i.exec(got)?.[1];
+        assert.ok(id !== undefined && got.endsWith(`request id: ${id}\n`) && /\ncode: BAD_FRAMING\n/.test(got), got);
+        assert.equal((got.match(/HTTP\/1\.1 /g) ?? []).length, 1, 'one answer only');
+        // A request that ran behind it would have started upstream before this one: wait for it to land.
+        assert.match(await exchange('GET /sentinel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+        assert.deepEqual(seen.slice(before), ['GET /sentinel ""'], 'the upstream must not see any part of it');
+      });
+    }
+
     it('no Host on HTTP/1.1 (RFC 9112 §3.2): 400 from the parser, the upstream sees nothing', async () => {
       const before = seen.length;
       assert.match(await exchange('GET /a HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 400 /);

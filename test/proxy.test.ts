@@ -1,6 +1,7 @@
 // The proxy path against scripted upstreams: streaming both ways without buffering, hop-by-hop
 // fields dropped (RFC 9110 §7.6.1), forwarded facts, and clear failures — on both edge engines
-// (node:http, and Portico's own framing in src/edge/h1), which must behave alike here.
+// (node:http, and Portico's own framing in src/edge/h1) times both upstream clients (Portico's own,
+// src/proxy/h1-client, and undici), which must all behave alike here.
 import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scriptedServer, closedPort, waitFor, type Scripted } from './helpers/servers.ts';
 import { startStack, type TestStack } from './helpers/stack.ts';
+import { UPSTREAM_CLIENTS, withClient, type UpstreamClient } from './helpers/upstream-client.ts';
 
 const MiB = 1024 * 1024;
 const TOTAL = 200 * MiB;
@@ -20,8 +22,8 @@ after(async () => { for (const c of cleanups.reverse()) await c(); });
 
 type Listeners = [{ host: string; port: number; engine: 'node' | 'portico' }];
 
-async function proxyTo(listeners: Listeners, upstream: Scripted, extra: Record<string, unknown> = {}): Promise<TestStack> {
-  const s = await startStack({ listeners, pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ path: '/', upstream: 'web' }], ...extra });
+async function proxyTo(client: UpstreamClient, listeners: Listeners, upstream: Scripted, extra: Record<string, unknown> = {}): Promise<TestStack> {
+  const s = await startStack(withClient(client, { listeners, pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ path: '/', upstream: 'web' }], ...extra }));
   cleanups.push(() => s.close(), () => upstream.close());
   return s;
 }
@@ -54,8 +56,8 @@ function chunks(total: number, size = 64 * 1024): Readable {
 }
 
 /** The stack in its own process, so its memory can be read apart from the client's and upstream's. */
-async function childStack(listeners: Listeners, upstream: Scripted): Promise<{ url: string; rss(): number; stop(): Promise<void> }> {
-  const config = { listeners, pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ path: '/', upstream: 'web' }], runtimeDir: mkdtempSync(join(tmpdir(), 'portico-proxy-')) };
+async function childStack(client: UpstreamClient, listeners: Listeners, upstream: Scripted): Promise<{ url: string; rss(): number; stop(): Promise<void> }> {
+  const config = { listeners, pools: { web: { servers: [{ url: upstream.url }], client } }, routes: [{ path: '/', upstream: 'web' }], runtimeDir: mkdtempSync(join(tmpdir(), 'portico-proxy-')) };
   const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'stack-child.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
@@ -77,16 +79,16 @@ async function peakDuring<T>(rss: () => number, work: Promise<T>): Promise<{ res
   return { result, growth: peak - base };
 }
 
-for (const engine of ['node', 'portico'] as const) {
+for (const engine of ['node', 'portico'] as const) for (const client of UPSTREAM_CLIENTS) {
   const listeners: Listeners = [{ host: '127.0.0.1', port: 0, engine }];
-  describe(`${engine} engine`, () => {
+  describe(`${engine} engine, ${client} upstream client`, () => {
     test('a 200 MiB upload streams through without being buffered whole', async () => {
       const upstream = await scriptedServer((req, res) => {
         let n = 0;
         req.on('data', (d: Buffer) => (n += d.length));
         req.on('end', () => res.end(String(n)));
       });
-      const s = await childStack(listeners, upstream);
+      const s = await childStack(client, listeners, upstream);
       cleanups.push(() => s.stop(), () => upstream.close());
       const { result, growth } = await peakDuring(s.rss, (async () => {
         const res = await request(`${s.url}/upload`, { method: 'POST', body: chunks(TOTAL) });
@@ -104,7 +106,7 @@ for (const engine of ['node', 'portico'] as const) {
         res.writeHead(200, { 'content-length': String(TOTAL) });
         chunks(TOTAL).pipe(res);
       });
-      const s = await childStack(listeners, upstream);
+      const s = await childStack(client, listeners, upstream);
       cleanups.push(() => s.stop(), () => upstream.close());
       const { result, growth } = await peakDuring(s.rss, (async () => {
         const res = await request(`${s.url}/big`);
@@ -128,7 +130,7 @@ for (const engine of ['node', 'portico'] as const) {
         res.setHeader('X-End-To-End', 'yes');
         res.end('ok');
       });
-      const s = await proxyTo(listeners, upstream);
+      const s = await proxyTo(client, listeners, upstream);
       const out = await raw(s.url, 'GET /h HTTP/1.1\r\nHost: shop.test\r\nConnection: close, X-Client-Hop\r\nX-Client-Hop: 1\r\n' +
         'Keep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Authorization: Basic eDp5\r\nProxy-Connection: keep-alive\r\nX-Kept: 1\r\n\r\n');
       assert.match(out, /^HTTP\/1.1 200/);
@@ -147,7 +149,7 @@ for (const engine of ['node', 'portico'] as const) {
         res.setHeader('Server-Timing', 'db;dur=1.5');
         res.end('ok');
       });
-      const s = await proxyTo(listeners, upstream, { trustedProxies: [] });
+      const s = await proxyTo(client, listeners, upstream, { trustedProxies: [] });
       const res = await request(`${s.url}/x`, { headers: { 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'spoofed', 'x-forwarded-proto': 'https' } });
       await res.body.text();
       assert.equal(seen['x-forwarded-for'], '127.0.0.1', 'an untrusted client cannot inject hops');
@@ -158,7 +160,7 @@ for (const engine of ['node', 'portico'] as const) {
       assert.equal(seen['x-request-id'], id);
       assert.match(res.headers['server-timing'] as string, /^edge;dur=[\d.]+, route, proxy;dur=[\d.]+, db;dur=1.5$/);
 
-      const trusted = await proxyTo(listeners, await scriptedServer((req, res) => { seen = req.headers; res.end('ok'); }));
+      const trusted = await proxyTo(client, listeners, await scriptedServer((req, res) => { seen = req.headers; res.end('ok'); }));
       const res2 = await request(`${trusted.url}/x`, { headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'abc-123' } });
       await res2.body.text();
       assert.equal(seen['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
@@ -168,7 +170,7 @@ for (const engine of ['node', 'portico'] as const) {
 
     test('an upstream that refuses connections gives 502 with a clear body', async () => {
       const port = await closedPort();
-      const s = await startStack({ listeners, pools: { web: { servers: [{ url: `http://127.0.0.1:${port}` }] } }, routes: [{ path: '/', upstream: 'web' }] });
+      const s = await startStack(withClient(client, { listeners, pools: { web: { servers: [{ url: `http://127.0.0.1:${port}` }] } }, routes: [{ path: '/', upstream: 'web' }] }));
       cleanups.push(() => s.close());
       const res = await request(`${s.url}/x`);
       const body = await res.body.text();
@@ -184,7 +186,7 @@ for (const engine of ['node', 'portico'] as const) {
 
     test('an upstream that does not answer in time gives 504', async () => {
       const upstream = await scriptedServer(() => { /* never answers */ });
-      const s = await proxyTo(listeners, upstream, { pools: { web: { servers: [{ url: upstream.url }], timeout: '300ms' } } });
+      const s = await proxyTo(client, listeners, upstream, { pools: { web: { servers: [{ url: upstream.url }], timeout: '300ms' } } });
       const res = await request(`${s.url}/slow`);
       assert.equal(res.statusCode, 504);
       assert.match(await res.body.text(), /did not answer in time/);
@@ -198,12 +200,49 @@ for (const engine of ['node', 'portico'] as const) {
         req.on('data', (d: Buffer) => parts.push(d));
         req.on('end', () => res.end(Buffer.concat(parts)));
       });
-      const s = await startStack({ listeners, pools: { api: { servers: [{ url: upstream.url }] } }, routes: [{ path: '/api', upstream: 'api', stripPrefix: true }] });
+      const s = await startStack(withClient(client, { listeners, pools: { api: { servers: [{ url: upstream.url }] } }, routes: [{ path: '/api', upstream: 'api', stripPrefix: true }] }));
       cleanups.push(() => s.close(), () => upstream.close());
       const out = await raw(s.url, 'POST /api/echo?q=1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
       assert.match(out, /^HTTP\/1.1 200/);
       assert.match(out, /hello world$/);
       assert.equal(seenPath, '/echo?q=1');
+    });
+
+    test('upstream connections are kept alive and reused, up to the pool\'s `connections`', async () => {
+      let connections = 0;
+      const upstream = await scriptedServer((_req, res) => setTimeout(() => res.end('ok'), 5));
+      upstream.server.on('connection', () => connections++);
+      const s = await proxyTo(client, listeners, upstream, { pools: { web: { servers: [{ url: upstream.url }], connections: 2 } } });
+      for (let i = 0; i < 10; i++) assert.equal(await (await request(`${s.url}/seq`)).body.text(), 'ok');
+      assert.equal(connections, 1, 'sequential requests share one upstream connection');
+      const burst = await Promise.all(Array.from({ length: 12 }, async () => (await request(`${s.url}/burst`)).body.text()));
+      assert.deepEqual(new Set(burst), new Set(['ok']));
+      assert.equal(connections, 2, 'a burst opens no more than `connections`');
+    });
+
+    test('an upstream response with ambiguous framing is a 502, and nothing of it reaches the client', async () => {
+      // Each connection gets one bad answer whose "body" holds a second response: a client that
+      // read it would see the smuggled one.
+      const bad = [
+        'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled',
+        'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 50\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled',
+        'HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled',
+      ];
+      let next = 0;
+      const upstream = net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.end(bad[next++ % bad.length]));
+      });
+      await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+      const s = await startStack(withClient(client, { listeners, pools: { web: { servers: [{ url }], retries: 0 } }, routes: [{ path: '/', upstream: 'web' }] }));
+      cleanups.push(() => s.close(), () => new Promise<void>((r) => upstream.close(() => r())));
+      for (let i = 0; i < bad.length; i++) {
+        const res = await request(`${s.url}/x`);
+        const body = await res.body.text();
+        assert.equal(res.statusCode, 502, `case ${i}: ${body}`);
+        assert.doesNotMatch(body, /smuggled/);
+      }
     });
 
     test('no route gives 404 NO_ROUTE; malformed framing gives 400 and closes', async () => {

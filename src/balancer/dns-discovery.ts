@@ -34,13 +34,13 @@ export interface DnsDiscoveryConfig {
   readonly resolver: string | null;
 }
 
-/** The host of a `http://host:port` url when it is a name rather than an address; else null. */
-export function hostnameOf(url: string): { host: string; port: string } | null {
+/** The host of a `http(s)://host:port` url when it is a name rather than an address; else null. */
+export function hostnameOf(url: string): { host: string; port: string; scheme: string } | null {
   if (url.startsWith('unix:')) return null;
   const u = new URL(url);
   const host = u.hostname;
   if (host.startsWith('[') || isIP(host) !== 0) return null;
-  return { host, port: u.port };
+  return { host, port: u.port, scheme: u.protocol };
 }
 
 export class DnsDiscovery implements Discovery {
@@ -78,7 +78,9 @@ export class DnsDiscovery implements Discovery {
     const name = hostnameOf(c.url);
     if (name === null) return [c];
     const addresses = this.answers.get(name.host) ?? [];
-    return addresses.map((ip) => ({ ...c, url: `http://${ip.includes(':') ? `[${ip}]` : ip}:${name.port}` }));
+    // An https server keeps its name for SNI and the certificate check while connecting by address.
+    const tls = name.scheme === 'https:' ? { servername: name.host } : {};
+    return addresses.map((ip) => ({ ...c, ...tls, url: `${name.scheme}//${ip.includes(':') ? `[${ip}]` : ip}:${name.port}` }));
   }
 
   /** Sets the names to watch and resolves them now; resolves when every name was tried once. */

@@ -5,6 +5,8 @@
 // never marks a server up, only checks do.
 import http from 'node:http';
 import net from 'node:net';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { probeOverTls, type Judge } from './tls-probe.ts';
 import type { ResolvedHealthCheck } from '../config/resolved.ts';
 import type { UpstreamServer } from './server.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
@@ -21,8 +23,12 @@ function targetOf(url: string): Target {
   return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) };
 }
 
-/** One check; resolves true when the server passed. Never rejects. */
-export function probe(url: string, check: ResolvedHealthCheck): Promise<boolean> {
+/**
+ * One check; resolves true when the server passed. Never rejects. An HTTP check of an `https://`
+ * server (`tls` given) runs over TLS with the pool's settings (src/balancer/tls-probe.ts), so a
+ * certificate the proxy would refuse also fails the check; a TCP check only connects.
+ */
+export function probe(url: string, check: ResolvedHealthCheck, tls: TlsConnectionOptions | null = null): Promise<boolean> {
   const target = targetOf(url);
   return new Promise<boolean>((resolve) => {
     let settled = false;
@@ -41,14 +47,7 @@ export function probe(url: string, check: ResolvedHealthCheck): Promise<boolean>
       socket.once('error', () => finish(false));
       return;
     }
-    const req = http.request({
-      ...target, method: check.method, path: check.path, agent: false,
-      headers: { host: 'host' in target ? target.host : 'localhost', 'user-agent': 'portico-health-check', connection: 'close' },
-    });
-    cleanup = () => req.destroy();
-    req.once('error', () => finish(false));
-    req.once('response', (res) => {
-      const status = res.statusCode ?? 0;
+    const judge: Judge = (status, res, abort) => {
       const statusOk = status >= check.status[0] && status <= check.status[1];
       if (!statusOk || check.body === null) {
         res.resume();
@@ -61,11 +60,22 @@ export function probe(url: string, check: ResolvedHealthCheck): Promise<boolean>
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
-        if (text.includes(want)) { req.destroy(); finish(true); } else if (text.length > MAX_BODY) { req.destroy(); finish(false); }
+        if (text.includes(want)) { abort(); finish(true); } else if (text.length > MAX_BODY) { abort(); finish(false); }
       });
       res.once('end', () => finish(text.includes(want)));
       res.once('error', () => finish(false));
+    };
+    if (tls !== null && 'host' in target) {
+      cleanup = probeOverTls(target, check, tls, judge, () => finish(false));
+      return;
+    }
+    const req = http.request({
+      ...target, method: check.method, path: check.path, agent: false,
+      headers: { host: 'host' in target ? target.host : 'localhost', 'user-agent': 'portico-health-check', connection: 'close' },
     });
+    cleanup = () => req.destroy();
+    req.once('error', () => finish(false));
+    req.once('response', (res) => judge(res.statusCode ?? 0, res, () => req.destroy()));
     req.end();
   });
 }
@@ -109,7 +119,7 @@ export class HealthChecker {
     // A check still waiting on its timeout is not doubled up by the next round.
     if (this.running.has(s)) return;
     this.running.add(s);
-    const ok = await probe(s.url, this.config);
+    const ok = await probe(s.url, this.config, s.tls);
     this.running.delete(s);
     if (this.timer === null) return;
     this.record(s, ok);

@@ -3,10 +3,17 @@
 // keeps the same object and its state. Every selection policy asks one predicate, `available`.
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { serverTlsOptions, type UpstreamTlsSettings } from './upstream-tls.ts';
+import { TlsPool } from './tls-pool.ts';
+import type { H1Pool } from '../proxy/h1-client/pool.ts';
+import { h1PoolFor } from '../proxy/h1-client/for-server.ts';
 
 export interface UpstreamServerConfig {
-  /** `http://host:port` or `unix:/path.sock` */
+  /** `http://host:port`, `https://host:port` or `unix:/path.sock` */
   readonly url: string;
+  /** The host name DNS discovery resolved to this url's address: the default SNI of an https server. */
+  readonly servername?: string;
   readonly weight: number;
   /** In-flight limit; 0 = unlimited. */
   readonly maxConnections?: number;
@@ -23,6 +30,15 @@ export interface ConnectionOptions {
   bodyTimeout?: number;
   /** Idle keep-alive connections close after this long; default 4 s (undici's). */
   keepAliveTimeout?: number;
+  /** The pool's TLS settings for `https://` servers; null/absent = system CAs, verified. */
+  tls?: UpstreamTlsSettings | null;
+  /** Offer h2 by ALPN to `https://` servers (undici `allowH2`). */
+  http2?: boolean;
+  /**
+   * Which HTTP client carries requests to `http://` and `unix:` servers: Portico's own
+   * (src/proxy/h1-client, the default) or an undici Pool. `https://` servers always use undici.
+   */
+  client?: 'portico' | 'undici';
 }
 
 export class UpstreamServer {
@@ -31,7 +47,17 @@ export class UpstreamServer {
   readonly address: string;
   /** Stable short id, e.g. for sticky cookies: the same url gives the same id across restarts. */
   readonly id: string;
-  readonly dispatcher: Pool;
+  /** The client forward.ts uses for this server (see ConnectionOptions.client). */
+  client: 'portico' | 'undici' = 'portico';
+  /** Both clients are made on first use, so the one a server does not use costs nothing. */
+  private makeDispatcher: () => Pool = () => { throw new Error('not configured'); };
+  private undici: Pool | null = null;
+  private own: H1Pool | null = null;
+  private ownSettings: ConnectionOptions;
+  /** The config this server was made from (its DNS-discovered servername included). */
+  private readonly config: UpstreamServerConfig;
+  /** node:tls client options for an `https://` server (health checks and upgrades use them too); null = cleartext. */
+  tls: TlsConnectionOptions | null = null;
   weight: number;
   maxConnections: number;
   backup: boolean;
@@ -60,10 +86,33 @@ export class UpstreamServer {
 
   constructor(config: UpstreamServerConfig, options: ConnectionOptions) {
     this.url = config.url;
+    this.config = config;
     this.weight = config.weight;
     this.maxConnections = config.maxConnections ?? 0;
     this.backup = config.backup ?? false;
     this.id = createHash('sha256').update(config.url).digest('hex').slice(0, 12);
+    this.address = config.url.startsWith('unix:') ? config.url : new URL(config.url).host;
+    this.ownSettings = options;
+    this.connect(options);
+  }
+
+  /**
+   * New connection settings (a reload changed the pool's connections, timeouts, tls, http2 or
+   * client): the current clients finish what they carry and close; the next request makes new
+   * ones. Health, counters and draining stay: this is still the same server.
+   */
+  reconnect(options: ConnectionOptions): void {
+    const undici = this.undici;
+    const own = this.own;
+    this.undici = null;
+    this.own = null;
+    this.ownSettings = options;
+    this.connect(options);
+    void Promise.all([undici?.close(), own?.close()]).catch(() => {});
+  }
+
+  private connect(options: ConnectionOptions): void {
+    const config = this.config;
     const common = {
       connections: options.connections,
       connect: { timeout: options.connectTimeout },
@@ -76,13 +125,31 @@ export class UpstreamServer {
     };
     if (config.url.startsWith('unix:')) {
       const socketPath = config.url.slice(5);
-      this.address = `unix:${socketPath}`;
-      this.dispatcher = new Pool('http://localhost', { ...common, socketPath });
+      this.tls = null;
+      this.makeDispatcher = () => new Pool('http://localhost', { ...common, socketPath });
     } else {
       const u = new URL(config.url);
-      this.address = u.host;
-      this.dispatcher = new Pool(u.origin, common);
+      this.tls = u.protocol === 'https:' ? serverTlsOptions(u.hostname, config.servername, options.tls ?? null, options.http2 === true) : null;
+      // h2 only where ALPN can negotiate it; undici falls back to HTTP/1.1 when the server does not pick h2.
+      const tls = this.tls;
+      this.makeDispatcher = () => (tls === null ? new Pool(u.origin, common) : new TlsPool(u, { ...common, allowH2: options.http2 === true }, tls));
     }
+    this.client = this.tls === null ? options.client ?? 'portico' : 'undici';
+  }
+
+  /** The undici Pool for this server (https servers, `client: 'undici'`). */
+  get dispatcher(): Pool {
+    return (this.undici ??= this.makeDispatcher());
+  }
+
+  /** Portico's own HTTP/1.1 client for this server (src/proxy/h1-client). */
+  get h1(): H1Pool {
+    return (this.own ??= h1PoolFor(this.url, this.ownSettings));
+  }
+
+  /** Lets in-flight requests finish, then closes whichever clients were made. */
+  async close(): Promise<void> {
+    await Promise.all([this.undici?.close(), this.own?.close()]);
   }
 
   /**

@@ -24,7 +24,8 @@ export class UpstreamPool {
   private servers: UpstreamServer[] = [];
   private primaries: UpstreamServer[] = [];
   private backups: UpstreamServer[] = [];
-  private readonly connection: ConnectionOptions;
+  private connection: ConnectionOptions;
+  private connectionKey: string;
   settings: PoolSettings = DEFAULT_SETTINGS;
   policy: Policy = createPolicy(DEFAULT_SETTINGS.policy);
   private policyKey = JSON.stringify(DEFAULT_SETTINGS.policy);
@@ -48,6 +49,7 @@ export class UpstreamPool {
   constructor(name: string, servers: readonly UpstreamServerConfig[], connection: ConnectionOptions, settings: Partial<PoolSettings> = {}, log: PoolLog = () => {}) {
     this.name = name;
     this.connection = connection;
+    this.connectionKey = JSON.stringify(connection);
     this.log = log;
     this.setServers(servers);
     this.configure(settings);
@@ -164,6 +166,19 @@ export class UpstreamPool {
     }
   }
 
+  /**
+   * New connection settings from a reload (connections, timeouts, client, tls, http2): servers
+   * keep their state and swap clients; requests in flight finish on the old connections.
+   */
+  setConnection(connection: ConnectionOptions): void {
+    const key = JSON.stringify(connection);
+    if (key === this.connectionKey) return;
+    this.connection = connection;
+    this.connectionKey = key;
+    for (const s of this.servers) s.reconnect(connection);
+    this.log('info', `pool "${this.name}": new connection settings; open connections finish and close`, { pool: this.name });
+  }
+
   /** Replaces the declared server list; with discovery, names expand to their addresses. */
   setServers(configs: readonly UpstreamServerConfig[]): void {
     const discovery = this.discovery;
@@ -211,7 +226,7 @@ export class UpstreamPool {
     this.primaries = next.filter((s) => !s.backup);
     this.backups = next.filter((s) => s.backup);
     // Servers that left finish what they carry, then their sockets close.
-    for (const gone of old.values()) void gone.dispatcher.close().catch(() => {});
+    for (const gone of old.values()) void gone.close().catch(() => {});
     this.wake();
   }
 
@@ -298,7 +313,7 @@ export class UpstreamPool {
     this.discovery?.stop();
     this.outliers?.stop();
     this.queue.rejectAll(() => this.allDown());
-    await Promise.all(this.servers.map((s) => s.dispatcher.close().catch(() => {})));
+    await Promise.all(this.servers.map((s) => s.close().catch(() => {})));
   }
 
   private take(s: UpstreamServer): UpstreamServer {

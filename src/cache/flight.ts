@@ -1,6 +1,7 @@
-// Fetches on behalf of the cache, one at a time per primary key (request coalescing, Varnish's
-// "waiting list"): the first request leads, later ones for the same key wait for the leader's
-// response head and then read its body as it streams (broadcast.ts). A response that turns out
+// Fetches on behalf of the cache, one at a time per key (request coalescing, Varnish's "waiting
+// list"; the key is the primary key, or a variant's: FlightKey): the first request leads, later
+// ones for the same key wait for the leader's response head and then read its body as it streams
+// (broadcast.ts). A response that turns out
 // not to be storable, or not to match a waiter's Vary, releases the waiters to go upstream
 // themselves; so does a leader slower than the coalescing timeout.
 import type { Readable } from 'node:stream';
@@ -41,6 +42,17 @@ export interface FlightOptions {
   coalesceTimeout: number;
 }
 
+/**
+ * Where a fetch is stored (`primary`) and what it is coalesced under (`flight`, also the shared
+ * store's fetch lock): the primary key, or the primary key plus a request field the cache knows
+ * selects a different variant (the normalised Accept-Encoding: accept-encoding-key.ts), so
+ * requests for different variants never wait for each other's response only to find it unusable.
+ */
+export interface FlightKey {
+  primary: string;
+  flight: string;
+}
+
 /** When stale content may stand in for a failed fetch: the age (ms) up to which it still may. */
 export type StaleIfError = { deadline: number } | null;
 
@@ -54,10 +66,10 @@ export class Flights {
 
   /** `candidates`: for a HEAD, the stored GET responses it could have selected (§4.3.5 updates them). */
   async run(
-    primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError,
+    key: FlightKey, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError,
     timeout: number, candidates: readonly StoredResponse[] = [],
   ): Promise<FlightResult> {
-    const flight = this.inflight.get(primary);
+    const flight = this.inflight.get(key.flight);
     if (flight !== undefined) {
       const shared = await withTimeout(flight, timeout);
       const joined = shared === undefined ? null : await this.join(shared, req);
@@ -67,39 +79,40 @@ export class Flights {
     // A HEAD has no content to share or store: it goes on its own (a stored GET still answers it),
     // and what it brings back freshens or invalidates the stored GET responses (§4.3.5).
     if (req.method === 'HEAD') {
-      const response = await forwardHead(this.o.store, this.o.now, primary, req, ctx, next, candidates);
+      const response = await forwardHead(this.o.store, this.o.now, key.primary, req, ctx, next, candidates);
       return { kind: 'response', response, stored: false, collapsed: false };
     }
-    return this.lead(primary, req, ctx, next, stale, sie);
+    return this.lead(key, req, ctx, next, stale, sie);
   }
 
   /** RFC 5861 §3: one background validation per key; the client already has its stale answer. */
-  background(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse): void {
-    if (this.inflight.has(primary)) return;
+  background(key: FlightKey, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse): void {
+    if (this.inflight.has(key.flight)) return;
     // A HEAD served stale still validates the stored GET response with a GET (a HEAD's answer has nothing to store).
     const get = req.method === 'HEAD' ? { ...req, method: 'GET' } : req;
-    this.lead(primary, get, detached(ctx), next, stale, null).then(
+    this.lead(key, get, detached(ctx), next, stale, null).then(
       (r) => { if (r.kind === 'response') discard(r.response.body); },
       () => {},
     );
   }
 
-  private async lead(primary: string, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError): Promise<FlightResult> {
+  private async lead(key: FlightKey, req: PorticoRequest, ctx: RequestContext, next: Handler, stale: StoredResponse | undefined, sie: StaleIfError): Promise<FlightResult> {
     let publish!: (s: Shared) => void;
     const flight = new Promise<Shared>((resolve) => { publish = resolve; });
-    this.inflight.set(primary, flight);
+    const { primary } = key;
+    this.inflight.set(key.flight, flight);
     let release: (() => Promise<void>) | null = null;
     const unlock = () => { if (release !== null) void release().catch(() => {}); release = null; };
     const finish = (s: Shared) => {
       publish(s);
-      if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+      if (this.inflight.get(key.flight) === flight) this.inflight.delete(key.flight);
       unlock();
     };
     // A miss on a store shared by several instances: one instance fetches, the others wait for its entry.
     if (stale === undefined && this.o.store.lock !== undefined) {
-      release = await this.o.store.lock(primary, this.o.coalesceTimeout);
+      release = await this.o.store.lock(key.flight, this.o.coalesceTimeout);
       if (release === null) {
-        const entry = await awaitRemote({ store: this.o.store, facts: this.o.facts, now: this.o.now, timeout: this.o.coalesceTimeout }, primary, req);
+        const entry = await awaitRemote({ store: this.o.store, facts: this.o.facts, now: this.o.now, timeout: this.o.coalesceTimeout }, key, req);
         if (entry !== null) {
           finish({ kind: 'entry', entry, as: 'fresh', upstreamStatus: entry.status });
           return { kind: 'response', response: fromStore(req, entry, this.o.facts.age(entry, this.o.now())), stored: false, collapsed: true, fwdStatus: entry.status };
@@ -180,7 +193,7 @@ export class Flights {
     publish({ kind: 'stream', status: res.status, headers, vary, varyValues: values, broadcast });
     void broadcast.done.then(async (whole) => {
       if (whole !== null) await this.o.store.put(primary, { ...base, body: whole });
-      if (this.inflight.get(primary) === flight) this.inflight.delete(primary);
+      if (this.inflight.get(key.flight) === flight) this.inflight.delete(key.flight);
       unlock();
     });
     if (ranged) {

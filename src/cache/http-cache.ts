@@ -10,7 +10,7 @@ import { EntryFacts } from './entry-facts.ts';
 import { primaryKey, primaryKeyOf, varyMatches } from './cache-key.ts';
 import { addStatus, fromStore } from './serve.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
-import { Flights, type FlightResult } from './flight.ts';
+import { Flights, type FlightKey, type FlightResult } from './flight.ts';
 import { failOpen } from './fail-open.ts';
 import type { PurgeGuard } from './purge-method.ts';
 import { ForbiddenError } from '../http/errors.ts';
@@ -47,6 +47,16 @@ export interface CacheCounters {
   coalesced: number;
 }
 
+/** How one route uses the cache (per config snapshot; the cache itself outlives reloads). */
+export interface WrapOptions {
+  /**
+   * A request field that a layer in front has already normalised to the few values that select
+   * different variants (accept-encoding-key.ts: `br` / `zstd` / `gzip` / `identity`): concurrent
+   * misses coalesce per value of it, not per URL, so one coding's fetch never holds up another's.
+   */
+  flightField?: string;
+}
+
 /** What `POST /cache/purge` accepts. */
 export type PurgeRequest = { url: string } | { prefix: string } | { tag: string };
 
@@ -79,11 +89,12 @@ export class HttpCache {
     await this.options.onClose?.();
   }
 
-  wrap(next: Handler): Handler {
+  wrap(next: Handler, options: WrapOptions = {}): Handler {
+    const field = options.flightField;
     return async (req, ctx) => {
       const slot = ctx.startTiming('cache');
       try {
-        return await this.handle(req, ctx, next, slot);
+        return await this.handle(req, ctx, next, slot, field);
       } catch (err) {
         // The error answer still shows the cache's time (the stage failed behind it, or refused).
         ctx.timings[slot].name = 'cache;desc=error';
@@ -108,7 +119,7 @@ export class HttpCache {
     return this.store.deletePrefix(primaryKeyOf(scheme, url.hostname.toLowerCase(), url.pathname + url.search));
   }
 
-  private async handle(req: PorticoRequest, ctx: RequestContext, next: Handler, slot: number): Promise<PorticoResponse> {
+  private async handle(req: PorticoRequest, ctx: RequestContext, next: Handler, slot: number, field: string | undefined): Promise<PorticoResponse> {
     const done = (res: PorticoResponse, desc: string, status: string, x: 'HIT' | 'MISS' | 'STALE' | 'PASS') => {
       ctx.timings[slot].name = `cache;desc=${desc}`;
       ctx.endTiming(slot);
@@ -134,11 +145,12 @@ export class HttpCache {
     // (flight.ts), as Varnish does; what cannot be kept goes upstream with the client's Range.
     const reqCc = requestDirectives(req.headers);
     const primary = primaryKey(req, ctx, this.options.keyHeaders);
+    const key: FlightKey = { primary, flight: field === undefined ? primary : `${primary}\0~${field}=${req.headers[field] ?? ''}` };
     const variants = await this.safe.variants(primary);
     const stored = variants.find((v) => varyMatches(v.vary, v.varyValues, req.headers));
     if (stored === undefined) {
       if (reqCc.has('only-if-cached')) return done(onlyIfCached(), 'miss', 'fwd=miss; detail=only-if-cached', 'MISS');
-      return this.fetch(req, ctx, next, primary, undefined, variants.length > 0 ? 'fwd=vary-miss' : 'fwd=uri-miss', done);
+      return this.fetch(req, ctx, next, key, undefined, variants.length > 0 ? 'fwd=vary-miss' : 'fwd=uri-miss', done);
     }
     const now = this.now();
     const facts = this.facts.of(stored);
@@ -156,7 +168,7 @@ export class HttpCache {
     const swr = deltaSeconds(cc, 'stale-while-revalidate');
     if (swr !== undefined && mayServeStale(cc, reqCc) && age - lifetime <= swr * 1000 && !reqCc.has('max-age') && !reqCc.has('min-fresh')) {
       this.counters.stale++;
-      this.flights.background(primary, req, ctx, next, stored);
+      this.flights.background(key, req, ctx, next, stored);
       return done(fromStore(req, stored, age), 'stale', `hit; ttl=${ttl}; detail=stale-while-revalidate`, 'STALE');
     }
     // §5.2.1.7: only-if-cached takes a stored response the rules allow (fresh, or stale within the windows above), else 504.
@@ -165,16 +177,16 @@ export class HttpCache {
     const candidates = req.method === 'HEAD' ? variants.filter((v) => varyMatches(v.vary, v.varyValues, req.headers)) : [];
     // RFC 9211 §2.2: `fwd=request` when the stored response was fresh but the request's directives refused it.
     const fwd = lifetime > age && cc.get('no-cache') !== true ? 'fwd=request' : 'fwd=stale';
-    return this.fetch(req, ctx, next, primary, stored, fwd, done, candidates);
+    return this.fetch(req, ctx, next, key, stored, fwd, done, candidates);
   }
 
   private async fetch(
-    req: PorticoRequest, ctx: RequestContext, next: Handler, primary: string, stale: StoredResponse | undefined, fwd: string,
+    req: PorticoRequest, ctx: RequestContext, next: Handler, key: FlightKey, stale: StoredResponse | undefined, fwd: string,
     done: (res: PorticoResponse, desc: string, status: string, x: 'HIT' | 'MISS' | 'STALE' | 'PASS') => PorticoResponse,
     candidates: readonly StoredResponse[] = [],
   ): Promise<PorticoResponse> {
     const staleIfError = stale === undefined ? null : this.staleIfError(req, stale);
-    const outcome: FlightResult = await this.flights.run(primary, req, ctx, next, stale, staleIfError, this.options.coalesceTimeout, candidates);
+    const outcome: FlightResult = await this.flights.run(key, req, ctx, next, stale, staleIfError, this.options.coalesceTimeout, candidates);
     const collapsed = outcome.collapsed ? '; collapsed' : '';
     if (outcome.collapsed) this.counters.coalesced++;
     switch (outcome.kind) {

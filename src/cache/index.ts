@@ -7,7 +7,7 @@ import { RedisCacheStore } from './redis-store.ts';
 import type { CacheStore } from './store.ts';
 import { purgeGuard } from './purge-method.ts';
 
-export { HttpCache, type HttpCacheOptions, type CacheCounters, type PurgeRequest } from './http-cache.ts';
+export { HttpCache, type HttpCacheOptions, type CacheCounters, type PurgeRequest, type WrapOptions } from './http-cache.ts';
 export { MemoryStore } from './memory-store.ts';
 export { RedisCacheStore } from './redis-store.ts';
 export type { CacheStore, StoredResponse } from './store.ts';

@@ -97,6 +97,34 @@ describe('RFC 9111 §4 coalescing across instances sharing Redis', () => {
     assert.equal((await fromA).text, 'late');
   });
 
+  it('with a flight field (compress below the cache), the lock is per coding: another coding does not wait, the same one does', async () => {
+    const prefix = `ae${++n}:`;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const o = origin(async (req, i) => {
+      if (i === 1) await held;
+      return ok(`${req.headers['accept-encoding']} ${i}`, { 'cache-control': 'max-age=600', vary: 'Accept-Encoding' });
+    });
+    const clock = new Clock();
+    const storeB = new WatchedStore({ client: await client(), prefix });
+    const field = { flightField: 'accept-encoding' };
+    const a = makeCache(clock, { store: new RedisCacheStore({ client: await client(), prefix }) }).wrap(o.handler, field);
+    const b = makeCache(clock, { store: storeB }).wrap(o.handler, field);
+    const gzipA = send(a, request('/v', { 'accept-encoding': 'gzip' }));
+    await waitFor(() => o.calls.length === 1, 'the gzip fetch');
+    const started = performance.now();
+    const brB = await send(b, request('/v', { 'accept-encoding': 'br' }));
+    assert.equal(brB.text, 'br 2', 'fetched while the gzip fetch is still held');
+    assert.equal(storeB.polls, 0, 'without waiting on the gzip lock');
+    assert.ok(performance.now() - started < 5_000, 'well before the coalescing timeout');
+    const gzipB = send(b, request('/v', { 'accept-encoding': 'gzip' }));
+    await waitFor(() => storeB.polls > 0, 'instance B waiting on the gzip lock');
+    release();
+    assert.equal((await gzipA).text, 'gzip 1');
+    assert.equal((await gzipB).text, 'gzip 1', 'the gzip variant instance A stored');
+    assert.equal(o.calls.length, 2);
+  });
+
   it('the fetch lock is exclusive, expires, and is only given back by its holder', async () => {
     const s = new RedisCacheStore({ client: await client(), prefix: `lock${++n}:` });
     const first = await s.lock('k', 100);

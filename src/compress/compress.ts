@@ -24,28 +24,61 @@ export const DEFAULT_COMPRESS: CompressOptions = {
 };
 
 const HAS_ZSTD = typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === 'function';
-const CODINGS: readonly string[] = HAS_ZSTD ? ['br', 'zstd', 'gzip'] : ['br', 'gzip'];
+/** What this process can encode, in server preference order (br is smallest at dynamic qualities). */
+export const CODINGS: readonly string[] = HAS_ZSTD ? ['br', 'zstd', 'gzip'] : ['br', 'gzip'];
+
+/**
+ * The coding `compressHandler` picks for an Accept-Encoding value, or `identity`: what a cache in
+ * front of it keys its variants on (accept-encoding-key.ts), so any number of distinct header
+ * strings make at most CODINGS.length + 1 variants.
+ */
+export function chosenCoding(accept: string | undefined): string {
+  return negotiateEncoding(accept, CODINGS) ?? 'identity';
+}
 
 export function compressHandler(next: Handler, options: CompressOptions): Handler {
   const typeMatch = typeMatcher(options.types);
   return async (req, ctx) => {
-    const res = await next(req, ctx);
     const accept = req.headers['accept-encoding'];
-    if (accept === undefined || req.method === 'HEAD' || !compressible(res, typeMatch, options.minSize)) {
-      if (accept !== undefined && res.body !== null && typeMatch(res.headers['content-type'])) addVary(res);
+    if (accept === undefined) return next(req, ctx);
+    // Journey order: this entry comes before the target's; a cache in front (accept-encoding-key.ts)
+    // answers hits without reaching it, so a hit shows no `compress` entry.
+    const slot = ctx.startTiming('compress');
+    let res: PorticoResponse;
+    try {
+      res = await next(req, ctx);
+    } finally {
+      // Closed on an error too: the error answer's Server-Timing shows the time spent behind us.
+      ctx.endTiming(slot);
+    }
+    if (res.status === 304) {
+      if (weakenValidated(req.headers['if-none-match'], res)) addVary(res);
+      return res;
+    }
+    if (!compressible(res, req.method === 'HEAD', typeMatch, options.minSize)) {
+      if ((res.body !== null || req.method === 'HEAD') && typeMatch(res.headers['content-type'])) addVary(res);
       return res;
     }
     const coding = negotiateEncoding(accept, CODINGS);
     addVary(res);
     if (coding === null) return res;
-    const encoder = createEncoder(coding, options);
+    ctx.timings[slot].name = `compress;desc=${coding}`;
     const h = res.headers;
     h['content-encoding'] = coding;
     delete h['content-length'];
     // A different representation: a strong validator would lie about byte equality (RFC 9110 §8.8.3).
+    // Weak, as nginx does: the codings of one resource are semantically equivalent (§8.8.1), so
+    // If-None-Match (weak comparison, §13.1.2) matches any of them, and a cache in front keeps one
+    // variant per coding anyway. If-Range needs a strong validator and so never matches these.
     const etag = h['etag'];
     if (typeof etag === 'string' && !etag.startsWith('W/')) h['etag'] = 'W/' + etag;
     delete h['accept-ranges'];
+    // RFC 9110 §9.3.2: a HEAD gets the fields a GET would have got (its length unknown until encoded).
+    if (req.method === 'HEAD') {
+      discard(res.body);
+      return { status: res.status, headers: h, body: null };
+    }
+    const encoder = createEncoder(coding, options);
     const body = res.body!;
     if (body instanceof Readable) {
       pipeline(body, encoder, () => {});
@@ -56,8 +89,33 @@ export function compressHandler(next: Handler, options: CompressOptions): Handle
   };
 }
 
-function compressible(res: PorticoResponse, typeMatch: (t: unknown) => boolean, minSize: number): boolean {
-  if (res.body === null || res.status < 200 || res.status === 204 || res.status === 206 || res.status === 304) return false;
+/**
+ * A 304 whose strong ETag answers a conditional that named only its weak form validated a
+ * compressed representation (the one we made weak): say so in the same form, so a cache (or a
+ * client) updating its stored copy finds the validators equal (RFC 9111 §4.3.4).
+ */
+function weakenValidated(inm: string | undefined, res: PorticoResponse): boolean {
+  const etag = res.headers['etag'];
+  if (inm === undefined || typeof etag !== 'string' || etag.startsWith('W/')) return false;
+  let weak = false;
+  for (const tag of inm.split(',')) {
+    const t = tag.trim();
+    if (t === etag) return false;
+    if (t === 'W/' + etag) weak = true;
+  }
+  if (weak) res.headers['etag'] = 'W/' + etag;
+  return weak;
+}
+
+function discard(body: PorticoResponse['body']): void {
+  if (body instanceof Readable) {
+    body.on('error', () => {});
+    body.destroy();
+  }
+}
+
+function compressible(res: PorticoResponse, head: boolean, typeMatch: (t: unknown) => boolean, minSize: number): boolean {
+  if ((res.body === null && !head) || res.status < 200 || res.status === 204 || res.status === 206 || res.status === 304) return false;
   const h = res.headers;
   if (h['content-encoding'] !== undefined && h['content-encoding'] !== 'identity') return false; // never twice
   if (h['content-range'] !== undefined) return false;
@@ -66,7 +124,7 @@ function compressible(res: PorticoResponse, typeMatch: (t: unknown) => boolean, 
   if (typeof cc === 'string' && /(^|,)\s*no-transform\s*(,|$)/i.test(cc)) return false;
   if (!typeMatch(h['content-type'])) return false;
   const body = res.body;
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : Number(h['content-length'] ?? Infinity);
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array && !head ? body.length : Number(h['content-length'] ?? Infinity);
   return size >= minSize;
 }
 

@@ -97,12 +97,15 @@ export const duration = z
   })
   .transform((v) => parseDuration(v) as number);
 
-export const SERVER_URL_EXPECTED = '"http://host:port" or "unix:/path/to.sock"';
-const HTTP_URL = /^http:\/\/(\[[0-9a-f:.]+\]|[^\s/:?#@[\]]+):(\d{1,5})\/?$/i;
+export const SERVER_URL_EXPECTED = '"http://host:port", "https://host:port" or "unix:/path/to.sock"';
+const HTTP_URL = /^(https?):\/\/(\[[0-9a-f:.]+\]|[^\s/:?#@[\]]+):(\d{1,5})\/?$/i;
 
-/** `http://host:port` (port required: an upstream has no sensible default) or `unix:path`. */
+/**
+ * `http://host:port`, `https://host:port` (TLS to the server; port required: an upstream has no
+ * sensible default) or `unix:path`.
+ */
 export function parseServerUrl(url: string):
-  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'tcp'; host: string; port: number; secure: boolean }
   | { kind: 'unix'; path: string }
   | undefined {
   if (url.startsWith('unix:')) {
@@ -111,10 +114,10 @@ export function parseServerUrl(url: string):
   }
   const match = HTTP_URL.exec(url);
   if (match === null) return undefined;
-  const port = Number(match[2]);
-  const host = match[1].replace(/^\[(.*)\]$/, '$1');
+  const port = Number(match[3]);
+  const host = match[2].replace(/^\[(.*)\]$/, '$1');
   const valid = port >= 1 && port <= 65535 && (isIP(host) !== 0 || HOSTNAME.test(host));
-  return valid ? { kind: 'tcp', host, port } : undefined;
+  return valid ? { kind: 'tcp', host, port, secure: match[1].toLowerCase() === 'https' } : undefined;
 }
 
 export const serverUrl = leaf<string>(SERVER_URL_EXPECTED, (v) => isString(v) && parseServerUrl(v) !== undefined);

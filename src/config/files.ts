@@ -1,6 +1,7 @@
 // The only checks that look outside the config object: do the app modules and static roots exist?
 // Caught here, a typo in a path fails `portico check` instead of the first request after start-up.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Issue } from './issues.ts';
 import type { ParsedParts } from './parse.ts';
@@ -34,6 +35,7 @@ export function checkFiles(parts: ParsedParts, baseDir: string, issues: Issue[])
     else if (kind !== 'file') issues.push({ at: ['apps', name, 'module'], message: `expected a module file, got a ${kind}: ${module}` });
   }
   for (const [name, pool] of parts.pools.parsed) {
+    if (pool.tls !== undefined) checkUpstreamTlsFiles(pool.tls, ['pools', name, 'tls'], baseDir, issues);
     if (pool.maintenancePage === undefined) continue;
     const page = resolve(baseDir, pool.maintenancePage);
     const kind = kindOf(page);
@@ -46,4 +48,42 @@ export function checkFiles(parts: ParsedParts, baseDir: string, issues: Issue[])
     if (kind === 'missing') issues.push({ at: ['routes', index, 'static', 'root'], message: `directory not found: ${root}` });
     else if (kind !== 'directory') issues.push({ at: ['routes', index, 'static', 'root'], message: `expected a directory, got a ${kind}: ${root}` });
   }
+}
+
+/**
+ * A pool's client-side TLS files are read and parsed here, so a wrong path, a key in place of a
+ * certificate or a key that does not belong to its certificate fails `portico check`, not every request.
+ */
+function checkUpstreamTlsFiles(tls: { ca?: string | string[]; cert?: string; key?: string }, at: readonly (string | number)[], baseDir: string, issues: Issue[]): void {
+  const read = (file: string, where: readonly (string | number)[], what: string): Buffer | null => {
+    const path = resolve(baseDir, file);
+    const kind = kindOf(path);
+    if (kind === 'file') return readFileSync(path);
+    issues.push({ at: where, message: kind === 'missing' ? `file not found: ${path}` : `expected ${what}, got a ${kind}: ${path}` });
+    return null;
+  };
+  const certificate = (file: string, where: readonly (string | number)[]): X509Certificate | null => {
+    const pem = read(file, where, 'a PEM certificate file');
+    if (pem === null) return null;
+    try {
+      return new X509Certificate(pem);
+    } catch {
+      issues.push({ at: where, message: `not a PEM certificate: ${resolve(baseDir, file)}` });
+      return null;
+    }
+  };
+  const cas = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca];
+  cas.forEach((file, i) => certificate(file, Array.isArray(tls.ca) ? [...at, 'ca', i] : [...at, 'ca']));
+  if (tls.cert === undefined || tls.key === undefined) return;
+  const cert = certificate(tls.cert, [...at, 'cert']);
+  const pem = read(tls.key, [...at, 'key'], 'a PEM private key file');
+  if (pem === null) return;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    issues.push({ at: [...at, 'key'], message: `not an unencrypted PEM private key: ${resolve(baseDir, tls.key)}` });
+    return;
+  }
+  if (cert !== null && !cert.checkPrivateKey(key)) issues.push({ at: [...at, 'key'], message: `this key does not belong to the certificate in ${resolve(baseDir, tls.cert)}` });
 }

@@ -1,9 +1,10 @@
 // The balancer's part of a pool's config: selection policy, queue, retries, the all-down answer
 // and active health checks. Kept apart from schema.ts so the pool fields read as one block.
 import { z } from 'zod';
-import { duration, leaf, nonEmpty, positiveInt, strictObject } from './fields.ts';
+import { duration, isHostname, leaf, nonEmpty, positiveInt, strictObject } from './fields.ts';
 import { isIP } from 'node:net';
-import type { ResolvedDiscovery, ResolvedHealthCheck, ResolvedPassive, ResolvedPolicy } from './resolved.ts';
+import { resolve } from 'node:path';
+import type { ResolvedDiscovery, ResolvedHealthCheck, ResolvedPassive, ResolvedPolicy, ResolvedUpstreamTls } from './resolved.ts';
 
 export const POLICY_NAMES = [
   'round-robin', 'weighted-round-robin', 'least-outstanding', 'power-of-two', 'consistent-hash', 'sticky-cookie', 'first-available',
@@ -118,4 +119,55 @@ export function resolveHealthCheck(h: z.output<typeof healthCheckSchema> | undef
     type: h.type, method: h.method.toUpperCase(), path: h.path, status: [from, to ?? from], body: h.body ?? null,
     interval: Math.max(h.interval, 10), timeout: h.timeout, rise: h.rise, fall: h.fall,
   };
+}
+
+const isPath = (v: unknown): v is string => isString(v) && v.trim() !== '';
+const pemFiles = leaf<string | string[]>('a PEM file path or a non-empty list of them',
+  (v) => isPath(v) || (Array.isArray(v) && v.length > 0 && v.every(isPath)));
+
+/** TLS to a pool's `https://` servers (client side; the files are checked in files.ts). */
+export const upstreamTlsSchema = strictObject({
+  /** CA certificates to trust for the servers' certificates, instead of the system store. */
+  ca: pemFiles.optional(),
+  // RFC 6066 §3: SNI carries a host name, never an IP literal.
+  servername: leaf<string>('a host name like "api.internal" (SNI cannot carry an IP address, RFC 6066 §3)', (v) => isString(v) && isIP(v) === 0 && isHostname(v)).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+  cert: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+})
+  .refine((t) => t.cert === undefined || t.key !== undefined, { path: ['key'], error: 'missing: a client certificate ("cert") needs its private key ("key")' })
+  .refine((t) => t.key === undefined || t.cert !== undefined, { path: ['cert'], error: 'missing: a client key ("key") needs its certificate ("cert")' });
+
+export function resolveUpstreamTls(t: z.output<typeof upstreamTlsSchema> | undefined, baseDir: string): ResolvedUpstreamTls | null {
+  if (t === undefined) return null;
+  const ca = t.ca === undefined ? [] : Array.isArray(t.ca) ? t.ca : [t.ca];
+  const file = (f: string | undefined) => (f === undefined ? null : resolve(baseDir, f));
+  return { ca: ca.map((f) => resolve(baseDir, f)), servername: t.servername?.toLowerCase() ?? null, rejectUnauthorized: t.rejectUnauthorized, cert: file(t.cert), key: file(t.key) };
+}
+
+/**
+ * `tls` and `http2` only mean something for `https://` servers. h2 to an upstream is negotiated by
+ * ALPN in the TLS handshake (RFC 9113 §3.2); cleartext h2c by prior knowledge (§3.3) is not offered,
+ * since a server that only speaks HTTP/1.1 would then fail every request instead of falling back.
+ */
+export function checkUpstreamTransport(
+  p: { servers: readonly { url: string }[]; discovery?: { type: string }; tls?: unknown; http2: boolean },
+  ctx: z.RefinementCtx,
+): void {
+  const srv = p.discovery?.type === 'dns-srv';
+  const secure = p.servers.map((s) => /^https:/i.test(s.url));
+  if (p.tls !== undefined && srv) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: '"tls" is not supported with discovery "dns-srv" yet (SRV answers become http:// servers)' });
+  } else if (p.tls !== undefined && p.servers.length > 0 && !secure.includes(true)) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: '"tls" applies to https:// servers and this pool has none (write the servers as "https://host:port")' });
+  }
+  if (!p.http2) return;
+  if (srv) {
+    ctx.addIssue({ code: 'custom', path: ['http2'], message: '"http2" needs https:// servers, and discovery "dns-srv" gives http:// ones' });
+    return;
+  }
+  const plain = secure.indexOf(false);
+  if (plain !== -1) {
+    ctx.addIssue({ code: 'custom', path: ['http2'], message: `"http2" needs every server to be https:// (h2 is negotiated by ALPN over TLS; cleartext h2c is not supported), but servers[${plain}] is ${JSON.stringify(p.servers[plain].url)}` });
+  }
 }

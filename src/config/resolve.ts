@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseServerUrl } from './fields.ts';
 import { resolveCache } from './cache-schema.ts';
-import { resolveDiscovery, resolveHealthCheck, resolvePassive, resolvePolicy } from './pool-schema.ts';
+import { resolveDiscovery, resolveHealthCheck, resolvePassive, resolvePolicy, resolveUpstreamTls } from './pool-schema.ts';
 import type { Item, ParsedParts } from './parse.ts';
 import type { ParsedListener, ParsedPool, ParsedRoute } from './schema.ts';
 import type { AcmeConfig } from './types.ts';
@@ -15,7 +15,7 @@ import type {
   ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer, ResolvedTls,
 } from './resolved.ts';
 
-export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', limits: DEFAULT_LIMITS } as const;
+export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', reusePort: false, limits: DEFAULT_LIMITS } as const;
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
 export function runtimeDirOf(runtimeDir: string | undefined, baseDir: string): string {
@@ -60,7 +60,7 @@ function resolveServerUrl(url: string, baseDir: string): ResolvedServer['address
     return { kind: 'unix', path, url: `unix:${path}` };
   }
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return { ...address, url: `http://${host}:${address.port}` };
+  return { ...address, url: `${address.secure ? 'https' : 'http'}://${host}:${address.port}` };
 }
 
 function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedPool {
@@ -70,7 +70,7 @@ function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedP
   });
   return {
     name, servers, connections: pool.connections, connectTimeout: pool.connectTimeout, timeout: pool.timeout,
-    bodyTimeout: pool.bodyTimeout ?? pool.timeout, keepAliveTimeout: Math.max(pool.keepAliveTimeout, 1),
+    bodyTimeout: pool.bodyTimeout ?? pool.timeout, keepAliveTimeout: Math.max(pool.keepAliveTimeout, 1), client: pool.client,
     policy: resolvePolicy(pool.policy), queue: pool.queue, retries: pool.retries, retryBudget: pool.retryBudget,
     retryAfter: Math.ceil(pool.retryAfter / 1000),
     maintenancePage: pool.maintenancePage === undefined ? null : resolve(baseDir, pool.maintenancePage),
@@ -78,6 +78,8 @@ function resolvePool(name: string, pool: ParsedPool, baseDir: string): ResolvedP
     discovery: resolveDiscovery(pool.discovery),
     passive: resolvePassive(pool.passive),
     slowStart: pool.slowStart,
+    tls: resolveUpstreamTls(pool.tls, baseDir),
+    http2: pool.http2,
   };
 }
 
@@ -186,7 +188,7 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
   const names = listenerNames(given);
   const listeners: ResolvedListener[] = parts.listeners === undefined
     ? [{ ...DEFAULT_LISTENER }]
-    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, engine: value.engine ?? 'node', limits: { ...DEFAULT_LIMITS, ...value.limits } }));
+    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, engine: value.engine ?? 'node', reusePort: value.reusePort ?? false, limits: { ...DEFAULT_LIMITS, ...value.limits } }));
   const pools: Record<string, ResolvedPool> = {};
   for (const [name, pool] of parts.pools.parsed) pools[name] = resolvePool(name, whole(pool), baseDir);
   const apps: Record<string, ResolvedApp> = {};
@@ -196,7 +198,7 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
     apps[name] = {
       name, module: resolve(baseDir, app.module), workers, concurrency: app.concurrency,
       workerTimeout: app.workerTimeout, gracefulTimeout: app.gracefulTimeout ?? parts.shutdownTimeout ?? 10_000,
-      maxRequests: app.maxRequests, maxRequestsJitter: app.maxRequestsJitter, maxMemory: app.maxMemory,
+      maxRequests: app.maxRequests, maxRequestsJitter: app.maxRequestsJitter, maxMemory: app.maxMemory, mode: app.mode,
     };
   }
   return deepFreeze({

@@ -21,6 +21,8 @@ export interface ResolvedListener {
   readonly proxyProtocol: boolean;
   /** Which HTTP/1.1 implementation serves the listener (src/edge/h1 for 'portico'). */
   readonly engine: 'node' | 'portico';
+  /** SO_REUSEPORT on the listening socket. */
+  readonly reusePort: boolean;
   /** Every limit with its default applied (src/edge/limits.ts); times in ms. */
   readonly limits: EdgeLimits;
 }
@@ -39,7 +41,7 @@ export interface ResolvedAcme {
   readonly storage: string | null;
   /** ms */
   readonly renewBefore: number;
-  readonly challenge: 'http-01';
+  readonly challenge: 'http-01' | 'tls-alpn-01';
   readonly caCert: string | null;
   readonly redis: { readonly url: string } | null;
 }
@@ -50,11 +52,12 @@ export type ResolvedAdmin =
   | { readonly socket?: undefined; readonly host: string; readonly port: number; readonly token?: string };
 
 export type ServerAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  /** `secure`: an `https://` server, reached over TLS (the pool's `tls`). */
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly secure: boolean }
   | { readonly kind: 'unix'; readonly path: string };
 
 export interface ResolvedServer {
-  /** `http://host:port`, or `unix:` + an absolute socket path. */
+  /** `http://host:port`, `https://host:port`, or `unix:` + an absolute socket path. */
   readonly url: string;
   readonly address: ServerAddress;
   readonly weight: number;
@@ -121,6 +124,8 @@ export interface ResolvedPool {
   readonly bodyTimeout: number;
   /** ms an idle keep-alive connection to a server stays open. */
   readonly keepAliveTimeout: number;
+  /** HTTP client for http:// and unix: servers; https:// servers always use undici. */
+  readonly client: 'portico' | 'undici';
   readonly policy: ResolvedPolicy;
   /** ms for timeout. */
   readonly queue: { readonly maxLength: number; readonly timeout: number };
@@ -137,6 +142,22 @@ export interface ResolvedPool {
   readonly passive: ResolvedPassive | null;
   /** ms over which a recovered or added server ramps up to its weight; 0 = off. */
   readonly slowStart: number;
+  /** TLS client settings for the pool's `https://` servers; null = defaults (system CAs, verified). */
+  readonly tls: ResolvedUpstreamTls | null;
+  /** Offer h2 by ALPN to `https://` servers (undici `allowH2`). */
+  readonly http2: boolean;
+}
+
+/** Absolute PEM file paths (read when the pool's connections are set up, see src/balancer/upstream-tls.ts). */
+export interface ResolvedUpstreamTls {
+  /** CA certificates to trust instead of the system store; empty = the system store. */
+  readonly ca: readonly string[];
+  /** SNI and the name the certificate must carry; null = the url's host when it is a name. */
+  readonly servername: string | null;
+  readonly rejectUnauthorized: boolean;
+  /** Client certificate and key for mutual TLS; both or neither. */
+  readonly cert: string | null;
+  readonly key: string | null;
 }
 
 export interface ResolvedApp {
@@ -154,6 +175,8 @@ export interface ResolvedApp {
   readonly maxRequestsJitter: number;
   /** Bytes of RSS. */
   readonly maxMemory: number;
+  /** Worker processes behind sockets, or the module imported into the data-plane process. */
+  readonly mode: 'workers' | 'in-process';
 }
 
 export interface ResolvedMatch {

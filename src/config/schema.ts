@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { suggest } from './suggest.ts';
 import { BYTE_SIZE_EXPECTED, parseByteSize } from './byte-size.ts';
 import { cacheSchema } from './cache-schema.ts';
-import { discoverySchema, healthCheckSchema, passiveSchema, policySchema, queueSchema, ratioSchema, retriesSchema } from './pool-schema.ts';
+import { checkUpstreamTransport, discoverySchema, healthCheckSchema, passiveSchema, policySchema, queueSchema, ratioSchema, retriesSchema, upstreamTlsSchema } from './pool-schema.ts';
 import {
   cidr, duration, headers, hostName, hostPatterns, isLoopback, isPlainObject, leaf, listenHost, name, nonEmpty, oneLine, port,
   positiveInt, redirectTo, routePath, serverUrl, strictObject, workers,
@@ -20,7 +20,8 @@ const acmeTls = strictObject({ acme: strictObject({
       storage: nonEmpty.optional(),
       // Days are this field's natural unit and past the 24.8-day timer cap of `duration`.
       renewBefore: z.union([z.string().regex(/^\d+d$/, { error: 'expected days like "30d" or a duration' }).transform((v) => Number(v.slice(0, -1)) * 86_400_000), duration]).optional(),
-      challenge: z.literal('http-01').optional(),
+      // RFC 8555 §8.3 on the cleartext listeners, or RFC 8737 in the TLS handshake of the https ones.
+      challenge: z.enum(['http-01', 'tls-alpn-01']).optional(),
       caCert: nonEmpty.optional(),
       redis: strictObject({ url: z.url({ protocol: /^rediss?$/ }) }).optional(),
     }) });
@@ -54,6 +55,7 @@ export const listenerSchema = strictObject({
   canonicalHosts: z.record(hostName, hostName).optional(),
   proxyProtocol: z.boolean().optional(),
   engine: z.enum(['node', 'portico']).optional(),
+  reusePort: z.boolean().optional(),
   limits: strictObject({
     headersTimeout: duration.optional(),
     requestTimeout: duration.optional(),
@@ -69,10 +71,6 @@ export const listenerSchema = strictObject({
     .refine((l) => !l.requestTimeout || l.headersTimeout === undefined || l.headersTimeout <= l.requestTimeout, { path: ['headersTimeout'], error: 'headersTimeout must not exceed requestTimeout' })
     .optional(),
 })
-  // The portico engine (src/edge/h1) speaks cleartext HTTP/1.1 only, and reads no PROXY header yet.
-  .refine((l) => l.engine !== 'portico' || l.tls === undefined, { path: ['engine'], error: 'engine "portico" serves cleartext HTTP/1.1 only (not yet with "tls")' })
-  .refine((l) => l.engine !== 'portico' || l.proxyProtocol !== true, { path: ['engine'], error: 'engine "portico" does not read the PROXY protocol yet: use engine "node" with proxyProtocol' })
-  .refine((l) => l.proxyProtocol !== true || l.tls === undefined, { path: ['proxyProtocol'], error: 'proxyProtocol is supported on cleartext listeners only (not yet with "tls")' })
   // RFC 6797 §7.2: a UA ignores HSTS over cleartext, so on such a listener it is a mistake.
   .refine((l) => l.hsts === undefined || l.tls !== undefined, { path: ['hsts'], error: 'hsts is sent on https responses only: this listener has no "tls"' })
   .refine((l) => l.redirectToHttps === undefined || l.tls === undefined, { path: ['redirectToHttps'], error: 'this listener already serves https: put redirectToHttps on the cleartext listener' })
@@ -117,6 +115,8 @@ export const poolSchema = strictObject({
   timeout: duration.default(60_000),
   bodyTimeout: duration.optional(),
   keepAliveTimeout: duration.default(4_000),
+  // The HTTP client for http:// and unix: servers (https:// ones always use undici).
+  client: leaf<'portico' | 'undici'>('"portico" or "undici"', (v) => v === 'portico' || v === 'undici').default('portico'),
   policy: policySchema.optional(),
   queue: queueSchema.default({ maxLength: 1000, timeout: 120_000 }),
   retries: retriesSchema.default(1),
@@ -127,7 +127,10 @@ export const poolSchema = strictObject({
   discovery: discoverySchema.optional(),
   passive: passiveSchema.optional(),
   slowStart: duration.default(0),
+  tls: upstreamTlsSchema.optional(),
+  http2: z.boolean().default(false),
 }).superRefine((p, ctx) => {
+  checkUpstreamTransport(p, ctx);
   const srv = p.discovery?.type === 'dns-srv';
   if (!srv && p.servers.length === 0) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'a pool needs at least one server, got an empty list' });
   if (srv && p.servers.length > 0) ctx.addIssue({ code: 'custom', path: ['servers'], message: 'with discovery "dns-srv" the servers are the SRV answer; remove "servers"' });
@@ -147,6 +150,10 @@ export const appSchema = strictObject({
   maxRequests: nonNegativeInt.default(0),
   maxRequestsJitter: nonNegativeInt.default(0),
   maxMemory: nonNegativeInt.default(0),
+  mode: z.enum(['workers', 'in-process']).default('workers'),
+}).superRefine((a, ctx) => {
+  // In-process there is one copy of the app, in the data-plane process: asking for more would be silently ignored.
+  if (a.mode === 'in-process' && a.workers !== 1) ctx.addIssue({ code: 'custom', path: ['workers'], message: `mode 'in-process' runs the app in the data-plane process itself: remove "workers" or use mode 'workers'` });
 });
 
 // The string shorthands (`static: './public'`, `redirect: '/new'`) become the object form here, so

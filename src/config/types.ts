@@ -29,14 +29,21 @@ export interface ListenerConfig {
   canonicalHosts?: Record<string, string>;
   /**
    * Expect the PROXY protocol (v1 or v2) from an L4 balancer before each connection's first byte;
-   * accepted only from `trustedProxies`, malformed headers closed. Cleartext listeners only for now.
+   * accepted only from `trustedProxies`, malformed headers closed. On a `tls` listener the header
+   * comes before the ClientHello.
    */
   proxyProtocol?: boolean;
   /**
    * HTTP/1.1 implementation: `'node'` (node:http, the default) or `'portico'` (Portico's own strict
-   * framing on `net` sockets, docs/io-model.md). `'portico'`: cleartext, no proxyProtocol; upgrades get 501.
+   * framing on `net` sockets, docs/io-model.md). On an https listener it serves the connections that
+   * negotiate HTTP/1.1 (or no ALPN); h2 stays on node:http2.
    */
   engine?: 'node' | 'portico';
+  /**
+   * SO_REUSEPORT (Linux): several processes (`portico up` instances) bind the same address and the
+   * kernel spreads new connections between them. Default false: a second bind fails (EADDRINUSE).
+   */
+  reusePort?: boolean;
   /** Limits against abuse; each has a default (README: listeners[].limits). */
   limits?: {
     headersTimeout?: Duration;
@@ -61,7 +68,7 @@ export interface AdminConfig {
 }
 
 export interface ServerConfig {
-  /** `http://host:port` or `unix:/path/to.sock` */
+  /** `http://host:port`, `https://host:port` (TLS, see the pool's `tls`) or `unix:/path/to.sock` */
   url: string;
   weight?: number;
   /** In-flight request limit (a single-threaded server takes 1); requests beyond it queue. */
@@ -103,6 +110,11 @@ export interface PoolConfig {
   bodyTimeout?: Duration;
   /** Idle keep-alive connections to a server are closed after this long (default 4s, undici's). */
   keepAliveTimeout?: Duration;
+  /**
+   * HTTP client for `http://` and `unix:` servers: `'portico'` (default; Portico's own HTTP/1.1
+   * keep-alive pool, src/proxy/h1-client) or `'undici'`. `https://` servers always use undici.
+   */
+  client?: 'portico' | 'undici';
   /** Selection policy, default 'weighted-round-robin'; `key` is "ip", "header:<name>" or "cookie:<name>". */
   policy?: PolicyName | { name: PolicyName; key?: string; cookie?: string };
   /** Requests wait here when every server is full: beyond maxLength (default 1000) 503, after timeout (default 2m) 504. */
@@ -135,6 +147,14 @@ export interface PoolConfig {
   passive?: { failures?: number; ejectFor?: Duration; maxEjectFor?: Duration };
   /** A recovered or newly added server's share ramps up over this long (weighted policies); default 0 = off. */
   slowStart?: Duration;
+  /**
+   * TLS to the pool's `https://` servers: `ca` (PEM file or files to trust instead of the system
+   * store), `servername` (SNI and the name the certificate must carry; default the url's host when
+   * it is a name), `rejectUnauthorized` (default true), `cert` + `key` (client certificate, mTLS).
+   */
+  tls?: { ca?: string | string[]; servername?: string; rejectUnauthorized?: boolean; cert?: string; key?: string };
+  /** Offer h2 to the (all `https://`) servers by ALPN; HTTP/1.1 when a server does not pick h2. Default false. */
+  http2?: boolean;
 }
 
 export interface AppConfig {
@@ -154,6 +174,13 @@ export interface AppConfig {
   maxRequestsJitter?: number;
   /** Replace a worker gracefully when its RSS exceeds this many bytes (pm2 `max_memory_restart`); default 0 = never. */
   maxMemory?: number;
+  /**
+   * `'workers'` (default): worker processes behind unix sockets. `'in-process'`: the data-plane
+   * process imports the module and calls its `fetch` directly: no socket hop, but no crash
+   * isolation and one core for the app (README). `{ fetch }` apps only; `workerTimeout` is then
+   * the deadline for the response head (504 `APP_TIMEOUT`).
+   */
+  mode?: 'workers' | 'in-process';
 }
 
 export interface StaticTarget {
@@ -292,7 +319,8 @@ export interface PorticoConfig {
 /**
  * Automatic HTTPS (RFC 8555, src/edge/acme): a certificate ordered from `directory` at start, stored
  * in `storage` (default `<runtimeDir>/acme`) and renewed `renewBefore` (default 30d) before expiry.
- * HTTP-01 answers come from the stack's cleartext listeners (port 80 in production).
+ * HTTP-01 answers come from the stack's cleartext listeners (port 80 in production); TLS-ALPN-01
+ * answers from its https listeners (port 443), in the handshake of connections offering `acme-tls/1`.
  */
 export interface AcmeConfig {
   directory: string;
@@ -301,7 +329,8 @@ export interface AcmeConfig {
   hosts?: string[];
   storage?: string;
   renewBefore?: string | number;
-  challenge?: 'http-01';
+  /** Default `'http-01'`. */
+  challenge?: 'http-01' | 'tls-alpn-01';
   /** A PEM CA to trust for the directory's own TLS (a test CA such as pebble's). */
   caCert?: string;
   /** Share the ordering lock between instances through Redis instead of a lock file in `storage`. */

@@ -103,7 +103,7 @@ describe('validateConfig: individual rules', () => {
 
   test('an unknown field with no close match lists the known ones', () => {
     assert.equal(messageAt({ routes: [], listeners: [{ port: 1, ssl: true }] }, 'listeners[0].ssl'),
-      'unknown field (known: name, protocol, host, port, tls, redirectToHttps, hsts, canonicalHosts, proxyProtocol, engine, limits)');
+      'unknown field (known: name, protocol, host, port, tls, redirectToHttps, hsts, canonicalHosts, proxyProtocol, engine, reusePort, limits)');
   });
 
   test('missing routes and a non-object config are reported', () => {
@@ -129,13 +129,13 @@ describe('validateConfig: individual rules', () => {
     assert.equal(messageAt({ routes: [], admin: { port: 8080 } }, 'admin.port'), 'port 8080 is already used by the default listener');
   });
 
-  test('server urls: http://host:port or unix:path', () => {
+  test('server urls: http://host:port, https://host:port or unix:path', () => {
     const pool = (url: string) => ({ pools: { p: { servers: [{ url }] } }, routes: [] });
-    for (const url of ['http://127.0.0.1:3000', 'http://backend.internal:80/', 'http://[::1]:8080', 'unix:/run/app.sock', 'unix:run/app.sock']) {
+    for (const url of ['http://127.0.0.1:3000', 'http://backend.internal:80/', 'http://[::1]:8080', 'https://api.internal:443', 'HTTPS://[::1]:8443/', 'unix:/run/app.sock', 'unix:run/app.sock']) {
       assert.equal(validateConfig(pool(url), dir).ok, true, url);
     }
-    for (const url of ['https://a:1', 'http://a', 'http://a:0', 'http://a:99999', 'http://a:1/path', 'http://u@a:1', 'unix:', 'tcp://a:1', '127.0.0.1:80']) {
-      assert.equal(messageAt(pool(url), 'pools.p.servers[0].url'), `expected "http://host:port" or "unix:/path/to.sock", got ${JSON.stringify(url)}`, url);
+    for (const url of ['https://a', 'http://a', 'http://a:0', 'http://a:99999', 'http://a:1/path', 'http://u@a:1', 'unix:', 'tcp://a:1', 'wss://a:1', '127.0.0.1:80']) {
+      assert.equal(messageAt(pool(url), 'pools.p.servers[0].url'), `expected "http://host:port", "https://host:port" or "unix:/path/to.sock", got ${JSON.stringify(url)}`, url);
     }
   });
 
@@ -176,7 +176,7 @@ describe('validateConfig: the resolved config', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.config, {
       baseDir: dir,
-      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', limits: DEFAULT_LIMITS }],
+      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', reusePort: false, limits: DEFAULT_LIMITS }],
       admin: { socket: join(dir, '.portico', 'admin.sock') },
       pools: {},
       apps: {},
@@ -218,7 +218,7 @@ describe('validateConfig: the resolved config', () => {
     assert.deepEqual(c.pools.web, {
       name: 'web',
       servers: [
-        { url: 'http://localhost:3000', address: { kind: 'tcp', host: 'localhost', port: 3000 }, weight: 1, maxConnections: 0, backup: false },
+        { url: 'http://localhost:3000', address: { kind: 'tcp', host: 'localhost', port: 3000, secure: false }, weight: 1, maxConnections: 0, backup: false },
         { url: `unix:${join(dir, 'run/web.sock')}`, address: { kind: 'unix', path: join(dir, 'run/web.sock') }, weight: 3, maxConnections: 0, backup: false },
       ],
       connections: 64,
@@ -226,6 +226,7 @@ describe('validateConfig: the resolved config', () => {
       timeout: 60_000,
       bodyTimeout: 60_000,
       keepAliveTimeout: 4_000,
+      client: 'portico',
       policy: { name: 'weighted-round-robin' },
       queue: { maxLength: 1000, timeout: 120_000 },
       retries: 1,
@@ -236,10 +237,12 @@ describe('validateConfig: the resolved config', () => {
       discovery: null,
       passive: null,
       slowStart: 0,
+      tls: null,
+      http2: false,
     });
     // gracefulTimeout defaults to the stack's shutdownTimeout ('30s' here).
-    assert.deepEqual(c.apps.shop, { name: 'shop', module: join(dir, 'app.ts'), workers: availableParallelism(), concurrency: 64, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0 });
-    assert.deepEqual(c.apps.admin, { name: 'admin', module: join(dir, 'app.ts'), workers: 2, concurrency: 8, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0 });
+    assert.deepEqual(c.apps.shop, { name: 'shop', module: join(dir, 'app.ts'), workers: availableParallelism(), concurrency: 64, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0, mode: 'workers' });
+    assert.deepEqual(c.apps.admin, { name: 'admin', module: join(dir, 'app.ts'), workers: 2, concurrency: 8, workerTimeout: 30_000, gracefulTimeout: 30_000, maxRequests: 0, maxRequestsJitter: 0, maxMemory: 0, mode: 'workers' });
     assert.deepEqual(c.routes.map((r) => [r.index, r.kind, r.name, r.hosts, r.path, r.stripPrefix]), [
       [0, 'upstream', 'api', ['api.example.com', '*.example.com'], '/api', true],
       [1, 'app', '/shop → app shop', [], '/shop', false],

@@ -2,7 +2,7 @@
 // layer contract (request-mapping.ts), which the HTTPS listener uses too.
 import http from 'node:http';
 import { newRequestId } from '../http/context.ts';
-import { type EdgeRuntime, handleRequest } from './request-mapping.ts';
+import { type EdgeRuntime, handleContinue, handleRequest } from './request-mapping.ts';
 import type { HostPolicy } from './host-policy.ts';
 import { DEFAULT_LIMITS, checkingInterval, limitConnections, type EdgeLimits } from './limits.ts';
 
@@ -31,6 +31,10 @@ export function createHttpListener(runtime: EdgeRuntime, options: HttpListenerOp
   limitConnections(server, limits);
   const rules = { policy: options.policy ?? null, limits };
   server.on('request', (req, res) => handleRequest(runtime, req, res, 'http', rules));
+  // RFC 9110 §10.1.1: 100 Continue only once the body is wanted (a route may refuse it first);
+  // any other expectation gets the stack's 417 (request-faults.ts) instead of node's bare one.
+  server.on('checkContinue', (req, res) => handleContinue(runtime, req, res, 'http', rules));
+  server.on('checkExpectation', (req, res) => handleRequest(runtime, req, res, 'http', rules));
   // Malformed heads never reach a layer: answer 400 and close, since framing is in doubt.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err.code === 'ECONNRESET')) return socket.destroy();

@@ -3,15 +3,22 @@
 // Both protocols go through the same per-request mapping as the cleartext listener.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import { type EdgeRuntime, handleRequest } from './request-mapping.ts';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { type EdgeRuntime, handleContinue, handleRequest } from './request-mapping.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import type { HostPolicy } from './host-policy.ts';
 import { DEFAULT_LIMITS, checkingInterval, limitConnections, type EdgeLimits } from './limits.ts';
+import { tlsAlpnHooks } from './acme/tls-alpn.ts';
 
 export interface HttpsListenerOptions {
   limits?: EdgeLimits;
   /** Canonical-host redirects and HSTS, answered and added at the edge. */
   policy?: HostPolicy | null;
+  /**
+   * Serves the connections that negotiate HTTP/1.1 (or no ALPN) instead of node:http: the portico
+   * engine (src/edge/h1); h2 stays on node:http2.
+   */
+  h1?: (socket: TLSSocket) => void;
 }
 
 export interface HttpsListener {
@@ -24,9 +31,16 @@ export interface HttpsListener {
 
 export function createHttpsListener(runtime: EdgeRuntime, certificates: CertificateStore, options: HttpsListenerOptions = {}): HttpsListener {
   const limits = options.limits ?? DEFAULT_LIMITS;
+  // TLS-ALPN-01 (RFC 8737) answers for the stack's pending ACME orders: both callbacks run on the
+  // handshake's TLSSocket (`this`), which ties the protocol choice to the certificate choice.
+  const alpn = runtime.acmeChallenges === undefined ? null : tlsAlpnHooks(runtime.acmeChallenges);
   const server = http2.createSecureServer({
     ...certificates.defaultCredentials,
-    SNICallback: (servername, callback) => callback(null, certificates.contextFor(servername)),
+    SNICallback(this: unknown, servername: string, callback: (err: Error | null, ctx?: SecureContext) => void) {
+      callback(null, alpn?.contextFor(this, servername) ?? certificates.contextFor(servername));
+    },
+    // Replaces node:http2's ALPNProtocols ['h2', 'http/1.1'] with the same choice plus acme-tls/1.
+    ...(alpn === null ? {} : { ALPNCallback(this: unknown, { servername, protocols }: { servername?: string; protocols: string[] }) { return alpn.select(this, servername, protocols); } }),
     allowHTTP1: true,
     // TLS 1.2 is the floor RFC 9113 §9.2 sets for h2 (and what every current client offers).
     minVersion: 'TLSv1.2',
@@ -42,6 +56,19 @@ export function createHttpsListener(runtime: EdgeRuntime, certificates: Certific
   h1.requestTimeout = limits.requestTimeout;
   h1.keepAliveTimeout = limits.keepAliveTimeout;
   limitConnections(server, limits);
+  const serveH1 = options.h1;
+  if (serveH1 !== undefined) {
+    // node:http2 picks h2 or its HTTP/1.1 fallback (ALPN http/1.1 or none) in the
+    // 'secureConnection' listener it installs (tls.Server's connection listener): wrapped, so the
+    // HTTP/1.1 ones come here and every other one goes on as before. Listeners prepended later (the
+    // PROXY protocol's peer address) still run first.
+    const [fromHttp2] = server.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+    server.removeListener('secureConnection', fromHttp2);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === false || socket.alpnProtocol === 'http/1.1') serveH1(socket);
+      else fromHttp2.call(server, socket);
+    });
+  }
   // The default context serves clients without SNI; the SNICallback reads the store on each handshake.
   const onReload = (err: Error | null): void => {
     if (err === null) server.setSecureContext(certificates.defaultCredentials);
@@ -51,6 +78,10 @@ export function createHttpsListener(runtime: EdgeRuntime, certificates: Certific
 
   const rules = { policy: options.policy ?? null, limits };
   server.on('request', (req, res) => handleRequest(runtime, req, res, 'https', rules));
+  // RFC 9110 §10.1.1, as on the cleartext listener: 100 only once the body is wanted. node:http2
+  // emits these for h2 streams and for its HTTP/1.1 fallback alike.
+  server.on('checkContinue', (req, res) => handleContinue(runtime, req, res, 'https', rules));
+  server.on('checkExpectation', (req, res) => handleRequest(runtime, req, res, 'https', rules));
 
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();

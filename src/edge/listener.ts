@@ -1,6 +1,7 @@
 // One configured listener, started: cleartext HTTP/1.1 or HTTPS (h2 + HTTP/1.1), behind one shape
 // the stack can list, drain and close without knowing which kind it is.
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import type { ResolvedListener } from '../config/resolved.ts';
 import { CertificateStore } from './certificate-store.ts';
@@ -48,20 +49,37 @@ export function devHosts(hosts: readonly string[], listenHost: string): string[]
   return [...names].filter((n) => isIP(n) !== 0 || /^(\*\.)?[a-z0-9.-]+$/.test(n));
 }
 
+/**
+ * node:http lets go of a socket once it is upgraded: its closeAllConnections() never reaches a
+ * WebSocket tunnel, so the shutdown deadline would wait out the tunnel's idle timeout. Kept here.
+ */
+function trackTunnels(server: Server): { destroyAll(): void } {
+  const tunnels = new Set<Duplex>();
+  server.prependListener('upgrade', (_req: unknown, socket: Duplex) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
+  });
+  return { destroyAll: () => { for (const socket of tunnels) socket.destroy(); } };
+}
+
 export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, env: ListenerEnvironment): Promise<EdgeListener> {
-  let listener: Omit<EdgeListener, 'close' | 'httpServer'>;
+  let listener: Omit<EdgeListener, 'close' | 'httpServer'> & { drain?: () => void };
   let certificates: CertificateStore | null = null;
   let acme: AcmeSetup | null = null;
   let acmeManager: AcmeManager | null = null;
   const policy = hostPolicy(l);
   if (l.tls === null && l.engine === 'portico') {
-    // Portico's own HTTP/1.1 framing (src/edge/h1); config validation keeps it to cleartext
-    // listeners without the PROXY protocol.
+    // Portico's own HTTP/1.1 framing (src/edge/h1); behind the PROXY protocol it is handed each
+    // socket once the header is read, as node:http is.
     const h1 = createH1Server(runtime, { policy, limits: l.limits });
     listener = { name: l.name, scheme: 'http', ...h1 };
   } else if (l.tls === null) {
     const server = createHttpListener(runtime, { policy, limits: l.limits });
-    listener = { name: l.name, scheme: 'http', server, closeIdleConnections: () => server.closeIdleConnections(), closeAllConnections: () => server.closeAllConnections() };
+    const tunnels = trackTunnels(server);
+    listener = { name: l.name, scheme: 'http', server, closeIdleConnections: () => server.closeIdleConnections(), closeAllConnections: () => {
+      server.closeAllConnections();
+      tunnels.destroyAll();
+    } };
   } else {
     let files = l.tls.kind === 'files' ? l.tls.certs : null;
     if (l.tls.kind === 'acme') {
@@ -81,7 +99,29 @@ export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, e
       else env.log('error', `TLS certificates not reloaded, keeping the current ones: ${err.message}`, { listener: l.name });
     });
     store.watch();
-    listener = { name: l.name, scheme: 'https', ...createHttpsListener(runtime, store, { policy, limits: l.limits }) };
+    if (l.engine === 'portico') {
+      // h2 stays on node:http2; connections that negotiate HTTP/1.1 (or no ALPN) get the portico engine.
+      const h1 = createH1Server(runtime, { policy, limits: l.limits }, { scheme: 'https' });
+      const https = createHttpsListener(runtime, store, { policy, limits: l.limits, h1: h1.accept });
+      // Upgrades leave from the server the stack listens on for them, as node:http's do.
+      h1.server.on('upgrade', (req: unknown, socket: Socket, head: Buffer) => {
+        if (!https.server.emit('upgrade', req, socket, head)) socket.destroy();
+      });
+      listener = { name: l.name, scheme: 'https', server: https.server, drain: h1.drain, closeIdleConnections: () => {
+        https.closeIdleConnections();
+        h1.closeIdleConnections();
+      }, closeAllConnections: () => {
+        https.closeAllConnections();
+        h1.closeAllConnections();
+      } };
+    } else {
+      const https = createHttpsListener(runtime, store, { policy, limits: l.limits });
+      const tunnels = trackTunnels(https.server);
+      listener = { name: l.name, scheme: 'https', ...https, closeAllConnections: () => {
+        https.closeAllConnections();
+        tunnels.destroyAll();
+      } };
+    }
   }
   const inner = listener.server;
   // PROXY protocol: a plain TCP server accepts, reads the header, then hands the socket to the HTTP
@@ -96,7 +136,7 @@ export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, e
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: l.host, port: l.port }, () => {
+    server.listen({ host: l.host, port: l.port, reusePort: l.reusePort }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -114,6 +154,8 @@ export async function startListener(runtime: EdgeRuntime, l: ResolvedListener, e
       certificates?.close();
       void acmeManager?.stop();
       server.close(() => resolve());
+      // An h1 engine that does not listen itself (behind TLS or the PROXY protocol) learns here that it is closing.
+      listener.drain?.();
       listener.closeIdleConnections();
     }),
   };

@@ -1,4 +1,5 @@
-// PROXY protocol v1/v2: header parsing (table-driven), then through a stack over raw sockets.
+// PROXY protocol v1/v2: header parsing (table-driven), then through a stack over raw sockets, on
+// both edge engines (the header is read before either parses HTTP).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -85,11 +86,11 @@ async function exchange(port: number, chunks: Buffer[]): Promise<string> {
   return got;
 }
 
-describe('a listener with proxyProtocol: true', () => {
+for (const engine of ['node', 'portico'] as const) describe(`${engine} engine: a listener with proxyProtocol: true`, () => {
   const request = Buffer.from('GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
   async function withStack(trustedProxies: string[], fn: (port: number) => Promise<void>): Promise<void> {
     const upstream = await scriptedServer((req, res) => res.end(JSON.stringify({ realIp: req.headers['x-real-ip'], xff: req.headers['x-forwarded-for'] })));
-    const s = await startStack({ listeners: [{ host: '127.0.0.1', port: 0, proxyProtocol: true }], trustedProxies, pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ upstream: 'web' }] });
+    const s = await startStack({ listeners: [{ host: '127.0.0.1', port: 0, proxyProtocol: true, engine }], trustedProxies, pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ upstream: 'web' }] });
     try {
       await fn(s.stack.addresses()[0].port);
     } finally {
@@ -130,13 +131,13 @@ describe('a listener with proxyProtocol: true', () => {
   }));
 });
 
-describe('upgrades behind the PROXY protocol', () => {
+for (const engine of ['node', 'portico'] as const) describe(`${engine} engine: upgrades behind the PROXY protocol`, () => {
   it('a WebSocket upgrade reaches the upstream with the header\'s client address', async () => {
     const upstream = await scriptedServer((_req, res) => res.end('plain'));
     upstream.server.on('upgrade', (req, socket) => {
       socket.end(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Seen-Real-Ip: ${String(req.headers['x-real-ip'])}\r\n\r\n`);
     });
-    const s = await startStack({ listeners: [{ host: '127.0.0.1', port: 0, proxyProtocol: true }], pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ upstream: 'web' }] });
+    const s = await startStack({ listeners: [{ host: '127.0.0.1', port: 0, proxyProtocol: true, engine }], pools: { web: { servers: [{ url: upstream.url }] } }, routes: [{ upstream: 'web' }] });
     try {
       const upgrade = 'GET /ws HTTP/1.1\r\nHost: shop.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
       const got = await exchange(s.stack.addresses()[0].port, [Buffer.from(`PROXY TCP4 198.51.100.7 10.0.0.1 4711 80\r\n${upgrade}`)]);

@@ -1,7 +1,10 @@
 // The PROXY protocol (HAProxy's spec, v1 text and v2 binary): an L4 balancer in front tells us the
 // client's address in a header before the first byte of the real stream. It is read here, before
 // the socket reaches the HTTP or TLS server, and only from trusted peers; anything else is closed.
+// Behind TLS the header comes before the ClientHello (the balancer does not terminate TLS), so it is
+// read on the raw socket here too, and the TLS server is handed the socket as if it had accepted it.
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { TrustedPeers } from './trusted-peers.ts';
 
 export type ProxyHeader =
@@ -72,11 +75,34 @@ function setPeer(socket: Socket, address: string, port: number): void {
   Object.defineProperty(socket, 'remoteFamily', { value: net.isIP(address) === 6 ? 'IPv6' : 'IPv4', configurable: true });
 }
 
+type Source = { readonly address: string; readonly port: number };
+
+/** A connection's kernel peer: unique among the listener's open connections. */
+const kernelPeer = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+
+/**
+ * The socket a TLS server's HTTP and h2 layers read is the TLSSocket wrapping ours, and it asks the
+ * kernel for its peer (its handle is the same TCP handle), so the address set on the raw socket
+ * would be lost. Each resolved source is kept by kernel peer until the raw socket closes, and set on
+ * the TLSSocket when the handshake completes: a listener prepended to 'secureConnection' runs before
+ * the one node:http2 installs, which opens the h2 session or hands the socket to HTTP/1.1.
+ */
+function carryPeerThroughTls(target: tls.Server): Map<string, Source> {
+  const sources = new Map<string, Source>();
+  target.prependListener('secureConnection', (secure: tls.TLSSocket) => {
+    const source = sources.get(kernelPeer(secure));
+    if (source !== undefined) setPeer(secure, source.address, source.port);
+  });
+  return sources;
+}
+
 /**
  * A TCP server that reads the PROXY header of each connection, then hands the socket (the bytes
- * after the header pushed back) to `target` as if `target` had accepted it.
+ * after the header pushed back) to `target` as if `target` had accepted it. A TLS `target` reads
+ * those bytes as the start of the handshake (node feeds a wrapped socket's buffered data to TLS).
  */
 export function proxyProtocolServer(target: net.Server, trusted: () => TrustedPeers, headerTimeout: number): net.Server {
+  const tlsSources = target instanceof tls.Server ? carryPeerThroughTls(target) : null;
   return net.createServer((socket) => {
     // Only a trusted balancer may speak for a client; anyone else would forge their address.
     if (!trusted().has(socket.remoteAddress ?? '')) {
@@ -97,10 +123,19 @@ export function proxyProtocolServer(target: net.Server, trusted: () => TrustedPe
         return;
       }
       socket.pause();
-      if (header.source !== null) setPeer(socket, header.source.address, header.source.port);
+      if (header.source !== null) {
+        if (tlsSources !== null) {
+          const key = kernelPeer(socket); // before setPeer replaces the address
+          tlsSources.set(key, header.source);
+          socket.once('close', () => tlsSources.delete(key));
+        }
+        setPeer(socket, header.source.address, header.source.port);
+      }
       if (buffered.length > header.length) socket.unshift(buffered.subarray(header.length));
       target.emit('connection', socket);
-      socket.resume();
+      // A TLS server reads the pushed-back bytes itself (its first read drains the socket's buffer
+      // into the handshake); resuming here would flow them out as 'data' no one listens to.
+      if (tlsSources === null) socket.resume();
     };
     const onError = (): void => {
       clearTimeout(timer);

@@ -13,6 +13,8 @@ import { type TrustedPeers, resolveClient } from './trusted-peers.ts';
 import type { HostPolicy } from './host-policy.ts';
 import type { AcmeChallenges } from './acme/challenges.ts';
 import { DEFAULT_LIMITS, checkHead, type EdgeLimits } from './limits.ts';
+import { markRefused, requestFault, wasRefused } from './request-faults.ts';
+import { forwardableTrailers } from '../http/trailers.ts';
 
 export interface EdgeRuntime {
   /** Read on every request so a reload swaps the chain without touching connections. */
@@ -43,6 +45,8 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   // Not httpVersionMajor alone: llhttp accepts an "HTTP/2.0" request line on an HTTP/1.1 socket,
   // which has no h2 stream (reading it threw an uncaught TypeError).
   const h2 = req.httpVersionMajor === 2 && 'stream' in req;
+  // A request pipelined behind one refused for its framing: the connection is closing, run nothing.
+  if (!h2 && wasRefused(req.socket)) return;
   const headers = h2 ? h2Headers(req.headers) : req.headers as Record<string, string>;
   const peer = req.socket.remoteAddress ?? '';
   const trusted = runtime.trusted;
@@ -78,6 +82,15 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   res.on('close', () => {
     if (!res.writableFinished) ctx.abort();
   });
+  const fault = h2 ? null : requestFault(req as http.IncomingMessage, headers);
+  if (fault !== null) {
+    // Framing in doubt (or an expectation we cannot meet): answer, close, read nothing more.
+    markRefused(req.socket);
+    const refusal = fail(runtime, fault, preq, ctx);
+    refusal.headers.connection = 'close';
+    send(runtime, preq, res, refusal, ctx, edgeSlot, null);
+    return;
+  }
   const tooLarge = checkHead(req, url, rules.limits);
   if (tooLarge !== null) {
     send(runtime, preq, res, fail(runtime, tooLarge, preq, ctx), ctx, edgeSlot, null);
@@ -116,6 +129,27 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   } else {
     send(runtime, preq, res, result, ctx, edgeSlot, hsts);
   }
+}
+
+/**
+ * `Expect: 100-continue` on HTTP/1.1 (node's `checkContinue`; it ignores Expect on HTTP/1.0, as
+ * RFC 9110 §10.1.1 requires). node would send 100 before any layer ran; here it goes out when
+ * something first reads the body (the proxy as it forwards, a buffering or body-limit stage), so a
+ * route that refuses the request (413 on its declared length, a redirect, 404) answers without a
+ * 100 and the client never sends the body; node then closes the connection (a final status
+ * without 100: the client may still send the body, §10.1.1).
+ */
+export function handleContinue(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeResponse, scheme: 'http' | 'https', rules: EdgeRules = NO_RULES): void {
+  // _read is the Readable hook every consumer goes through (pipe, 'data', 'readable', iteration).
+  const read = req._read;
+  req._read = function (this: EdgeRequest, size: number): void {
+    req._read = read;
+    // Not after a final response: node reads (and drops) an unread body once the response is done.
+    const gone = res instanceof Http2ServerResponse ? res.stream.destroyed : res.destroyed;
+    if (!res.headersSent && !gone) res.writeContinue();
+    read.call(this, size);
+  };
+  handleRequest(runtime, req, res, scheme, rules);
 }
 
 function fail(runtime: EdgeRuntime, err: unknown, req: PorticoRequest, ctx: RequestContext): PorticoResponse {
@@ -173,7 +207,11 @@ function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: P
     finished(runtime, req, r, ctx, res, socket, startBytes);
   } else {
     if (h2 && runtime.onResponse !== undefined) body.on('data', (chunk: Buffer) => (ctx.bodyBytesSent += chunk.length));
-    streamBody(body, res as unknown as Writable, (err) => {
+    // Trailers only where the framing carries them: h2's trailing HEADERS, a chunked h1 body (an
+    // HTTP/1.0 client's or a Content-Length response has no place for them, RFC 9112 §7.1.2).
+    // (Asked in this order: an upstream response builds its trailers promise only when read.)
+    const trailers = (h2 || out.chunkedEncoding) ? r.trailers ?? null : null;
+    streamBody(body, res as unknown as Writable, trailers, (err) => {
       if (err) runtime.onError?.(err, ctx);
       finished(runtime, req, r, ctx, res, socket, startBytes);
     });
@@ -237,7 +275,7 @@ export function h2Headers(raw: IncomingHttpHeaders): Record<string, string> {
  * ~8% of the proxy path's CPU (docs/io-model.md). Either side failing destroys the other;
  * `done` runs once, with the first error if any.
  */
-function streamBody(body: Readable, res: Writable, done: (err: Error | null) => void): void {
+function streamBody(body: Readable, res: Writable, trailers: Promise<Record<string, string> | null> | null, done: (err: Error | null) => void): void {
   let settled = false;
   const settle = (err: Error | null) => {
     if (settled) return;
@@ -256,5 +294,23 @@ function streamBody(body: Readable, res: Writable, done: (err: Error | null) => 
     // The client went away before the body was through: stop reading the source.
     if (!res.writableFinished) settle(Object.assign(new Error('client closed the connection'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   });
-  body.pipe(res);
+  if (trailers === null) {
+    body.pipe(res);
+    return;
+  }
+  body.pipe(res, { end: false });
+  body.once('end', () => {
+    const end = (fields: Record<string, string> | null): void => {
+      if (res.destroyed) return;
+      const sendable = forwardableTrailers(fields);
+      // node writes them in the last chunk (h1) or as the trailing HEADERS frame (h2, waitForTrailers).
+      try {
+        if (sendable !== null) (res as unknown as http.ServerResponse).addTrailers(sendable);
+      } catch {
+        // Filtered already; should node still refuse one, the body goes out complete without them.
+      }
+      res.end();
+    };
+    trailers.then(end, () => end(null));
+  });
 }

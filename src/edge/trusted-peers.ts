@@ -7,23 +7,87 @@ export interface TrustedPeers {
   has(address: string): boolean;
 }
 
-/** Accepts `10.0.0.0/8`, `::1/128` or a bare address. */
+/**
+ * Accepts `10.0.0.0/8`, `::1/128` or a bare address. `has` runs for every request's peer, so the
+ * common cases avoid node's IP regexes and BlockList (which builds a SocketAddress per call):
+ * a bare trusted address is a Set lookup, and IPv4 is parsed by hand and compared with the
+ * IPv4 subnets as integers. IPv6 (and any IPv4 a v4-mapped IPv6 entry could cover) still goes
+ * to the BlockList, whose semantics are the reference (trusted-peers.test.ts compares both).
+ */
 export function trustedPeers(entries: readonly string[]): TrustedPeers {
   const list = new BlockList();
+  const exact = new Set<string>();
+  const nets: { net: number; mask: number }[] = [];
+  // An IPv6 entry overlapping ::ffff:0:0/96 matches IPv4 peers too (BlockList maps them): those peers take the slow path.
+  let v4ViaList = false;
+  let hasV6 = false;
+  const mapped = new BlockList();
+  mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
   for (const entry of entries) {
     const [addr, bits] = entry.split('/');
     const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
     if (bits === undefined) list.addAddress(addr, type);
     else list.addSubnet(addr, Number(bits), type);
+    if (type === 'ipv6') {
+      hasV6 = true;
+      if (bits === undefined || Number(bits) === 128) exact.add(addr);
+      if ((bits !== undefined && Number(bits) < 96) || mapped.check(addr, 'ipv6')) v4ViaList = true;
+      continue;
+    }
+    const n = parseIPv4(addr);
+    const b = bits === undefined ? 32 : Number(bits);
+    if (n < 0 || !Number.isInteger(b) || b < 0 || b > 32) {
+      v4ViaList = true; // not a form the fast path understands: let BlockList judge it, as before
+      continue;
+    }
+    if (b === 32) exact.add(addr);
+    const mask = b === 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
+    nets.push({ net: (n & mask) >>> 0, mask });
   }
   return {
     has(address: string): boolean {
+      if (exact.has(address)) return true;
       // Node reports IPv4 peers on dual-stack sockets as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
-      if (address.startsWith('::ffff:') && isIPv4(address.slice(7))) address = address.slice(7);
-      const type = isIPv6(address) ? 'ipv6' : isIPv4(address) ? 'ipv4' : null;
-      return type !== null && list.check(address, type);
+      const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+      const n = parseIPv4(v4);
+      if (n >= 0) {
+        if (v4 !== address && exact.has(v4)) return true;
+        for (let i = 0; i < nets.length; i++) if (((n & nets[i].mask) >>> 0) === nets[i].net) return true;
+        return v4ViaList && list.check(v4, 'ipv4');
+      }
+      // Not IPv4: IPv6 or nothing. BlockList refuses what does not parse (false), as isIPv6 would have.
+      return (hasV6 || v4ViaList || nets.length > 0) && address.includes(':') && isIPv6(address) && list.check(address, 'ipv6');
     },
   };
+}
+
+/** A dotted-quad IPv4 address as an unsigned integer, or -1; the forms node's isIPv4 accepts (no leading zeros). */
+export function parseIPv4(s: string): number {
+  const len = s.length;
+  if (len < 7 || len > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
 }
 
 /**

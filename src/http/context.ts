@@ -1,6 +1,8 @@
 // Per-request state shared by the layers: identity, client, route and timings.
 // One object per request, created by the edge; fields are plain so V8 keeps one hidden class.
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from './request-id.ts';
+
+export { newRequestId };
 
 /** What routing decided, for the layers after it (proxy, cache key, logs). */
 export interface RouteMatch {
@@ -97,10 +99,6 @@ export function formatServerTiming(timings: readonly Timing[]): string {
     out += t.dur < 0 ? t.name : `${t.name};dur=${t.dur.toFixed(1)}`;
   }
   return out;
-}
-
-export function newRequestId(): string {
-  return randomUUID();
 }
 
 /** A request id we accept from a trusted peer: visible ASCII, bounded, so it is safe in logs and headers. */

@@ -35,6 +35,16 @@ export interface PorticoResponse {
   status: number;
   headers: ResponseHeaders;
   body: Body;
+  /**
+   * Trailer fields (RFC 9110 §6.5), names lowercased, settled once the body stream has ended; null
+   * or `{}` = none. Producers must resolve it (never leave it pending; null if the body failed) and
+   * should not reject. They travel with a stream body only: the edge writes them where the framing
+   * can carry them (a chunked HTTP/1.1 response, h2) and drops framing, routing, auth and control
+   * fields (src/http/trailers.ts); a complete body goes out with Content-Length and without them
+   * (RFC 9110 §6.5.2 lets a recipient discard trailers). A layer that rewrites the body
+   * (compression) or stores it (cache) builds a new response without them.
+   */
+  trailers?: Promise<Record<string, string> | null>;
 }
 
 export type Handler = (req: PorticoRequest, ctx: RequestContext) => PorticoResponse | Promise<PorticoResponse>;

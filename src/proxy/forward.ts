@@ -1,7 +1,9 @@
-// Forwarding to a server the balancer chose: undici streams the request body up and the response
-// body back with backpressure; nothing is buffered whole. A failure that is safe to repeat (the
-// connection was never made, or an idempotent request without a sent body died before any
-// response byte) is retried on another server, within the pool's retry budget.
+// Forwarding to a server the balancer chose, through the server's client (Portico's own HTTP/1.1
+// pool in src/proxy/h1-client, or undici for `client: 'undici'` and https): the request body
+// streams up and the response body back with backpressure; nothing is buffered whole (the own
+// client hands a small response that arrived with its head as one buffer). A failure that is
+// safe to repeat (the connection was never made, or an idempotent request without a sent body
+// died before any response byte) is retried on another server, within the pool's retry budget.
 import type { Dispatcher } from 'undici';
 import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
 import type { RequestContext } from '../http/context.ts';
@@ -12,6 +14,10 @@ import type { PickRequest } from '../balancer/policies/policy.ts';
 import { AllServersDownError } from '../balancer/errors.ts';
 import { upstreamRequestHeaders } from './request-headers.ts';
 import { isRetryable } from './retryable.ts';
+import type { UpstreamResponse as H1Response } from './h1-client/exchange.ts';
+import { Readable } from 'node:stream';
+import { tlsFailureReason } from '../balancer/upstream-tls.ts';
+import { UpstreamResponse } from './upstream-response.ts';
 
 export interface ForwardOptions {
   pool: UpstreamPool;
@@ -45,15 +51,17 @@ export function forwardHandler(options: ForwardOptions): Handler {
     let tried: Set<UpstreamServer> | null = null;
     for (;;) {
       ctx.upstreamAddress = server.address;
-      let res: Dispatcher.ResponseData;
+      let out: PorticoResponse;
       try {
-        res = await server.dispatcher.request({
-          method: req.method as Dispatcher.HttpMethod,
-          path,
-          headers,
-          body: req.body ?? undefined,
-          signal: ctx.signal,
-        });
+        out = server.client === 'portico'
+          ? ownResponse(await server.h1.request({ method: req.method, path, headers, body: req.body, signal: ctx.signal }), ctx.timings)
+          : toResponse(await server.dispatcher.request({
+            method: req.method as Dispatcher.HttpMethod,
+            path,
+            headers,
+            body: req.body ?? undefined,
+            signal: ctx.signal,
+          }), ctx.timings);
       } catch (err) {
         server.failures++;
         // A client that left is no fault of the server's.
@@ -73,12 +81,16 @@ export function forwardHandler(options: ForwardOptions): Handler {
         continue;
       }
       ctx.endTiming(slot);
-      pool.report(server, res.statusCode < 500);
+      pool.report(server, out.status < 500);
       const held = server;
-      res.body.once('close', () => pool.release(held));
-      // Aborts by our own client are not the server's fault (and not worth a line).
-      res.body.once('error', (err) => { if (!ctx.aborted) pool.bodyFailed(held, err); });
-      const out = toResponse(res, ctx.timings);
+      const body = out.body;
+      if (body instanceof Readable) {
+        body.once('close', () => pool.release(held));
+        // Aborts by our own client are not the server's fault (and not worth a line).
+        body.once('error', (err) => { if (!ctx.aborted) pool.bodyFailed(held, err); });
+      } else {
+        pool.release(held); // the whole body came with the head (own client): the server is done
+      }
       const cookie = pool.policy.setCookie?.(server, pick) ?? null;
       if (cookie !== null) appendSetCookie(out.headers, cookie);
       return out;
@@ -125,7 +137,15 @@ function toResponse(res: Dispatcher.ResponseData, timings: { name: string; dur: 
     }
     headers[name] = v;
   }
-  return { status: res.statusCode, headers, body: res.body };
+  // Trailers (RFC 9110 §6.5) ride on the response, read lazily once the body has ended.
+  return new UpstreamResponse(res, headers);
+}
+
+/** The own client's response: its fields are end-to-end already; Server-Timing entries join the journey's. */
+function ownResponse(res: H1Response, timings: { name: string; dur: number }[]): PorticoResponse {
+  const entries = res.serverTiming;
+  if (entries !== null) for (const entry of entries) timings.push({ name: entry, dur: -1 });
+  return res;
 }
 
 /** Stable codes for each way an upstream can fail (what nginx logs as upstream errors). */
@@ -146,11 +166,14 @@ export function upstreamError(err: unknown, server: UpstreamServer): HttpError {
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
-      return new BadGatewayError(`upstream ${at} closed the connection`, 'UPSTREAM_RESET', { cause: err });
+      // TLS 1.3 (RFC 8446 §4.4.2.4): a server refuses a missing or untrusted client certificate after
+      // the client's handshake is done, so undici only sees the connection close.
+      return new BadGatewayError(`upstream ${at} closed the connection${server.tls === null ? '' : ' (over TLS this is also how a server refuses a missing or untrusted client certificate)'}`, 'UPSTREAM_RESET', { cause: err });
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return new HttpError(400, 'BODY_LENGTH_MISMATCH', 'request body did not match its Content-Length', { cause: err });
     default:
       if (e.name === 'AbortError') return new HttpError(499, 'CLIENT_CLOSED_REQUEST', 'client closed the request', { cause: err });
+      if (tlsFailureReason(err) !== null) return new BadGatewayError(`TLS handshake with upstream ${at} failed: ${tlsFailureReason(err)}`, 'UPSTREAM_TLS', { cause: err });
       return new BadGatewayError(`upstream ${at} failed: ${e.code ?? e.message ?? 'unknown error'}`, 'UPSTREAM_ERROR', { cause: err });
   }
 }

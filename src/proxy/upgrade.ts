@@ -3,6 +3,7 @@
 // request head is re-serialised from the parsed fields (nothing the client sent passes as raw
 // bytes), and after the upstream's 101 both sockets are piped with backpressure and an idle timeout.
 import net from 'node:net';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { PorticoRequest } from '../http/types.ts';
@@ -12,6 +13,7 @@ import type { UpstreamPool, UpstreamServer } from '../balancer/upstream-pool.ts'
 import type { TrustedPeers } from '../edge/trusted-peers.ts';
 import { resolveClient } from '../edge/trusted-peers.ts';
 import { upstreamRequestHeaders } from './request-headers.ts';
+import { tlsFailureReason } from '../balancer/upstream-tls.ts';
 
 export interface UpgradeTarget {
   pool: UpstreamPool;
@@ -37,7 +39,10 @@ export interface UpgradeDeps {
 
 const MAX_RESPONSE_HEAD = 16 * 1024;
 
-export function handleUpgrade(deps: UpgradeDeps, req: IncomingMessage, client: Duplex, head: Buffer): void {
+/** What the tunnel reads of the request: node:http's IncomingMessage, or the portico engine's head (src/edge/h1). */
+export type UpgradeRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'httpVersion' | 'socket'>;
+
+export function handleUpgrade(deps: UpgradeDeps, req: UpgradeRequest, client: Duplex, head: Buffer): void {
   client.on('error', () => client.destroy());
   const peer = req.socket.remoteAddress ?? '';
   const trusted = deps.trusted.has(peer);
@@ -80,9 +85,7 @@ function connect(deps: UpgradeDeps, target: UpgradeTarget, server: UpstreamServe
     target.pool.release(server);
   };
   ctx.upstreamAddress = server.address;
-  const upstream = server.url.startsWith('unix:')
-    ? net.connect({ path: server.url.slice(5) })
-    : net.connect({ host: new URL(server.url).hostname, port: Number(new URL(server.url).port) });
+  const upstream = openUpstream(server);
   upstream.setNoDelay(true);
   const connectTimer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), target.connectTimeout);
   let upgraded = false;
@@ -92,6 +95,11 @@ function connect(deps: UpgradeDeps, target: UpgradeTarget, server: UpstreamServe
     if (!upgraded) {
       deps.stats.failed++;
       const refused = (err as { code?: string }).code;
+      const tlsReason = tlsFailureReason(err);
+      if (tlsReason !== null) {
+        deps.log('warn', `TLS handshake with upstream ${server.address} failed: ${tlsReason}`, { server: server.address, requestId: ctx.id });
+        return refuse(client, 502, 'UPSTREAM_TLS', `TLS handshake with upstream ${server.address} failed: ${tlsReason}`, ctx);
+      }
       const status = refused === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502;
       refuse(client, status, status === 504 ? 'UPSTREAM_CONNECT_TIMEOUT' : 'UPSTREAM_CONNECTION_REFUSED', `upstream ${server.address} failed: ${refused ?? (err as Error).message}`, ctx);
     } else {
@@ -99,7 +107,8 @@ function connect(deps: UpgradeDeps, target: UpgradeTarget, server: UpstreamServe
     }
   });
   client.once('close', () => upstream.destroy());
-  upstream.once('connect', () => {
+  // A TLS socket is ready for the request head after its handshake (and certificate check), not at TCP connect.
+  upstream.once(server.tls === null ? 'connect' : 'secureConnect', () => {
     clearTimeout(connectTimer);
     let path = req.target;
     if (target.strip !== null && path.startsWith(target.strip)) path = path.slice(target.strip.length) || '/';
@@ -153,6 +162,16 @@ function connect(deps: UpgradeDeps, target: UpgradeTarget, server: UpstreamServe
     client.once('close', done);
     upstream.once('close', done);
   });
+}
+
+/** A socket to the server: unix, TCP, or TLS with the pool's settings for `https://` servers (wss upstream). */
+function openUpstream(server: UpstreamServer): net.Socket {
+  if (server.url.startsWith('unix:')) return net.connect({ path: server.url.slice(5) });
+  const u = new URL(server.url);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(u.port);
+  // The upgrade is an HTTP/1.1 exchange (RFC 6455 §4.1): offer only http/1.1 by ALPN.
+  return server.tls === null ? net.connect({ host, port }) : tls.connect({ ...server.tls, host, port, ALPNProtocols: ['http/1.1'] });
 }
 
 /** Collects the upstream's response head (status line + fields) before anything reaches the client. */

@@ -1,7 +1,8 @@
 // Debian's pebble (Let's Encrypt's ACME test CA) for tests: started on free loopback ports with
 // its own TLS certificate from a throwaway development CA (the Debian package ships no test
 // certs), resolving names through the test's DNS server and validating HTTP-01 against
-// `httpPort` — real validation over a real socket. `.ci/run` installs pebble when missing.
+// `httpPort` and TLS-ALPN-01 against `tlsPort` — real validation over a real socket (never
+// PEBBLE_VA_ALWAYS_VALID). `.ci/run` installs pebble when missing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -20,12 +21,20 @@ export interface Pebble {
   stop(): Promise<void>;
 }
 
+export interface PebbleOptions {
+  /** Where pebble's validator connects for HTTP-01 (on the address the test DNS gives the name). */
+  httpPort: number;
+  /** Where it connects for TLS-ALPN-01 (RFC 8737); a free port nobody listens on when not given. */
+  tlsPort?: number;
+  dnsServer: string;
+}
+
 /**
  * Ports are found by bind-and-close, so another process (or a parallel test file) can take one
  * before pebble binds it; a pebble that then answers with the wrong listener (plain HTTP on the
  * directory port: EPROTO) or exits is started again on fresh ports, up to 3 times.
  */
-export async function startPebble(options: { httpPort: number; dnsServer: string }): Promise<Pebble> {
+export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   let last: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     let pebble: Pebble | undefined;
@@ -60,11 +69,12 @@ async function distinctPorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-async function startOnce(options: { httpPort: number; dnsServer: string }): Promise<Pebble> {
+async function startOnce(options: PebbleOptions): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-pebble-'));
   const ca = await ensureDevCa(dir);
   const leaf = await issueDevCertificate(dir, ['localhost', '127.0.0.1'], 'pebble');
-  const [port, management, tlsPort] = (await distinctPorts(4)).filter((p) => p !== options.httpPort).slice(0, 3);
+  const [port, management, freeTlsPort] = (await distinctPorts(5)).filter((p) => p !== options.httpPort && p !== options.tlsPort).slice(0, 3);
+  const tlsPort = options.tlsPort ?? freeTlsPort;
   const config = join(dir, 'pebble-config.json');
   writeFileSync(config, JSON.stringify({
     pebble: {
@@ -79,9 +89,12 @@ async function startOnce(options: { httpPort: number; dnsServer: string }): Prom
     },
   }));
   // NOSLEEP: no random validation delay; NONCEREJECT=0: no deliberate badNonce errors (5% by default).
+  // ALWAYS_VALID would skip validation altogether: never inherited from the caller's environment.
+  const env: NodeJS.ProcessEnv = { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' };
+  delete env.PEBBLE_VA_ALWAYS_VALID;
   const child = spawn('pebble', ['-config', config, '-dnsserver', options.dnsServer], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' },
+    env,
   });
   let out = '';
   await new Promise<void>((resolve, reject) => {

@@ -44,6 +44,10 @@ it('resolves tls.acme with its defaults, and names bad fields', () => {
   assert.equal(acme?.kind === 'acme' ? acme.acme.renewBefore : 0, 45 * 86_400_000);
   assert.equal(acme?.kind === 'acme' ? acme.acme.storage : '', '/srv/acme');
   assert.deepEqual(acme?.kind === 'acme' ? acme.acme.hosts : [], ['shop.example']);
+  const alpn = validateConfig({ listeners: [{ port: 8443, tls: { acme: { directory: 'https://acme.example/dir', email: 'ops@example.com', challenge: 'tls-alpn-01' } } }], routes: [{ path: '/', respond: {} }] }, '/srv');
+  assert.ok(alpn.ok);
+  const alpnTls = alpn.config.listeners[0].tls;
+  assert.equal(alpnTls?.kind === 'acme' ? alpnTls.acme.challenge : null, 'tls-alpn-01');
   const bad = validateConfig({ listeners: [{ port: 8443, tls: { acme: { directory: 'http://acme.example/dir', email: 'nope', challenge: 'dns-01' } } }], routes: [{ path: '/', respond: {} }] } as never, '/srv');
   assert.equal(bad.ok, false);
   const paths = bad.ok ? [] : bad.issues.map((i) => i.path);

@@ -1,9 +1,10 @@
 // The manager against pebble without a stack: a tiny HTTP server answers HTTP-01 from the shared
-// challenge table. Two instances sharing a store order once (file lock, then Redis lock), and an
-// injected clock past the renewal point makes the manager order a new certificate.
+// challenge table. Two instances sharing a store order once (file lock, then Redis lock), also when
+// a crashed instance left the lock behind; an injected clock past the renewal point makes the
+// manager order a new certificate.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { once } from 'node:events';
 import { startPebble, type Pebble } from '../../../test/helpers/pebble.ts';
 import { startTestDns, type TestDns } from '../../../test/helpers/dns-server.ts';
 import { startRedis, type RedisServer } from '../../../test/helpers/redis-server.ts';
-import { closedPort } from '../../../test/helpers/servers.ts';
+import { closedPort, waitFor } from '../../../test/helpers/servers.ts';
 import type { ResolvedAcme } from '../../config/resolved.ts';
 import { AcmeChallenges } from './challenges.ts';
 import { fileLock, redisLock, type AcmeLock } from './lock.ts';
@@ -56,7 +57,7 @@ describe('AcmeManager against pebble', { skip: hasPebble ? false : 'pebble is no
 
   before(async () => {
     dns = await startTestDns();
-    for (const h of ['a.test', 'b.test', 'c.test']) dns.records.set(h, ['127.0.0.1']);
+    for (const h of ['a.test', 'b.test', 'c.test', 'd.test', 'e.test']) dns.records.set(h, ['127.0.0.1']);
     challengeServer = http.createServer((req, res) => {
       const answer = challenges.answer(req.url ?? '/');
       res.writeHead(answer?.status ?? 404).end(answer?.body as string | undefined);
@@ -112,6 +113,44 @@ describe('AcmeManager against pebble', { skip: hasPebble ? false : 'pebble is no
 
   it('two instances sharing a store order once (Redis lock)', { skip: hasRedis ? false : 'redis-server is not installed' }, async () => {
     await orderOnce('b.test', () => redisLock(redis!.url, 'portico:acme:lock:b.test'));
+  });
+
+  /**
+   * An instance crashed holding the lock (`crash` leaves it behind); two instances then check over
+   * and over until the lock is free: never both ordering, and exactly one order in all.
+   */
+  async function orderOnceAfterCrash(host: string, lockFor: (storage: string) => AcmeLock, crash: (storage: string) => Promise<void>): Promise<void> {
+    const storage = mkdtempSync(join(tmpdir(), 'portico-acme-'));
+    await crash(storage);
+    const one = manager(host, storage, lockFor(storage));
+    const two = manager(host, storage, lockFor(storage));
+    const seen: string[] = [];
+    await waitFor(async () => {
+      const results = await Promise.all([one.m.check(), two.m.check()]);
+      seen.push(results.toSorted().join('+'));
+      return results.includes('issued') ? results : null;
+    }, 'the stale lock taken and a certificate issued', 20_000);
+    assert.equal(one.m.orders + two.m.orders, 1, seen.join(' '));
+    assert.ok(seen.every((r) => r === 'locked+locked' || r === 'issued+locked'), seen.join(' '));
+    assert.deepEqual([await one.m.check(), await two.m.check()], ['valid', 'valid']);
+    assert.equal(one.m.orders + two.m.orders, 1);
+  }
+
+  it('two instances and a stale lock file left by a crashed one: one takes it over, one order', async () => {
+    await orderOnceAfterCrash('d.test', (storage) => fileLock(join(storage, 'locks', 'd.lock')), async (storage) => {
+      mkdirSync(join(storage, 'locks'), { recursive: true });
+      writeFileSync(join(storage, 'locks', 'd.lock'), 'host 4242 crashed-holder');
+      const old = (Date.now() - 11 * 60_000) / 1000; // past the 10-minute TTL
+      utimesSync(join(storage, 'locks', 'd.lock'), old, old);
+    });
+  });
+
+  it('two instances and a Redis lock left by a crashed one: one takes it once it expires, one order', { skip: hasRedis ? false : 'redis-server is not installed' }, async () => {
+    await orderOnceAfterCrash('e.test', () => redisLock(redis!.url, 'portico:acme:lock:e.test'), async () => {
+      const crashed = redisLock(redis!.url, 'portico:acme:lock:e.test', 500);
+      assert.equal(await crashed.acquire(), true);
+      await crashed.close(); // neither released nor refreshed again: the key expires in Redis
+    });
   });
 
   it('renews once the clock passes notAfter − renewBefore, and not before', async () => {

@@ -1,7 +1,8 @@
 // One ACME certificate's life (RFC 8555 §7.1): read the store; when nothing valid is there (or it
 // is within `renewBefore` of expiry) take the lock, look again (another instance may just have
-// finished), order with HTTP-01 (§8.3), store, and hand the files to the listener. Failures are
-// logged and retried with exponential backoff; nothing here throws into the stack.
+// finished), order with HTTP-01 (§8.3) or TLS-ALPN-01 (RFC 8737), store, and hand the files to
+// the listener. Failures are logged and retried with exponential backoff; nothing here throws into
+// the stack.
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -9,6 +10,7 @@ import * as acme from 'acme-client';
 import type { ResolvedAcme } from '../../config/resolved.ts';
 import type { AcmeChallenges } from './challenges.ts';
 import type { AcmeLock } from './lock.ts';
+import { validationContext } from './tls-alpn.ts';
 import { accountKey, certificatePaths, readStored, writeStored, type CertificatePaths, type StoredCertificate } from './storage.ts';
 
 export interface AcmeManagerOptions {
@@ -132,8 +134,15 @@ export class AcmeManager {
       challengePriority: [a.challenge],
       // acme-client's own pre-check fetches http://host/ on port 80 from here: the CA's check is the one that counts.
       skipChallengeVerification: true,
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => this.o.challenges.set(challenge.token, keyAuthorization),
-      challengeRemoveFn: async (_authz, challenge) => this.o.challenges.delete(challenge.token),
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        // RFC 8737 §3: for TLS-ALPN-01 the key authorization is carried by a certificate, not a body.
+        if (isTlsAlpn(challenge)) this.o.challenges.setValidation(authz.identifier.value, await validationContext(authz.identifier.value, keyAuthorization));
+        else this.o.challenges.set(challenge.token, keyAuthorization);
+      },
+      challengeRemoveFn: async (authz, challenge) => {
+        if (isTlsAlpn(challenge)) this.o.challenges.deleteValidation(authz.identifier.value);
+        else this.o.challenges.delete(challenge.token);
+      },
     });
     await writeStored(this.paths, chain, certKey.toString());
   }
@@ -172,6 +181,11 @@ function probeDirectory(url: string, agent: https.Agent | undefined): Promise<vo
     req.on('timeout', () => req.destroy(new Error(`the ACME directory ${url} did not answer within ${PROBE_TIMEOUT}ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`the ACME directory ${url} is unreachable: ${err.code ?? err.message}`, { cause: err })));
   });
+}
+
+/** acme-client's Challenge type lists only http-01 and dns-01, though it orders tls-alpn-01 too. */
+function isTlsAlpn(challenge: { type: string }): boolean {
+  return challenge.type === 'tls-alpn-01';
 }
 
 function describe(err: unknown): string {

@@ -4,10 +4,10 @@
 // written with their head as one buffer.
 import type { Socket } from 'node:net';
 import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../../http/context.ts';
-import { BadGatewayError, BadRequestError, HttpError, RequestTimeoutError, UriTooLongError } from '../../http/errors.ts';
+import { BadGatewayError, BadRequestError, RequestTimeoutError, UriTooLongError } from '../../http/errors.ts';
 import { errorResponse } from '../../http/error-response.ts';
 import type { PorticoRequest, PorticoResponse, RequestHeaders } from '../../http/types.ts';
-import type { EdgeRuntime, EdgeRules } from '../request-mapping.ts';
+import type { ConnectionOwner } from './connection-owner.ts';
 import { resolveClient } from '../trusted-peers.ts';
 import { ChunkedDecoder, type DataSink, HeadFault } from './http1-syntax.ts';
 import { RequestBody } from './request-body.ts';
@@ -20,16 +20,12 @@ const MAX_PENDING = 64 * 1024;
 
 type Phase = 'head' | 'body' | 'wait' | 'closing';
 
+const ignore = (): void => {};
+const NO_BYTES = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
 function discard(body: PorticoResponse['body']): void {
   if (body !== null && typeof body === 'object' && 'destroy' in body) body.on('error', () => {}).destroy();
-}
-
-export interface ConnectionOwner {
-  readonly runtime: EdgeRuntime;
-  readonly rules: EdgeRules;
-  /** Set once the listener is closing: the response in flight is the connection's last. */
-  readonly closing: boolean;
-  forget(connection: H1Connection): void;
 }
 
 export class H1Connection implements DataSink {
@@ -60,6 +56,8 @@ export class H1Connection implements DataSink {
   private depth = 0;
   /** The scheme a trusted proxy says the client used (redirects to https must not loop). */
   private clientProto: 'http' | 'https' | null = null;
+  /** The HSTS value for this request's host (https only); the operator's policy wins over an upstream's. */
+  private hsts: string | null = null;
 
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.socket = socket;
@@ -68,13 +66,16 @@ export class H1Connection implements DataSink {
     // Past either bound a head is parsed (and refused) without waiting for its line to end.
     this.maxHead = Math.min(owner.rules.limits.maxHeaderSize, owner.rules.limits.maxUrlLength + 32);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.dataListener);
     this.writer = new ResponseWriter(socket, () => this.responseDone(), (err) => {
       if (this.ctx !== null) this.owner.runtime.onError?.(err, this.ctx);
     });
-    socket.on('error', () => {}); // 'close' follows
-    socket.on('close', () => this.onClose());
+    socket.on('error', ignore); // 'close' follows
+    socket.on('close', this.closeListener);
   }
+
+  private readonly dataListener = (chunk: Buffer): void => this.onData(chunk);
+  private readonly closeListener = (): void => this.onClose();
 
   get idle(): boolean {
     return this.phase === 'head' && !this.responding && this.buf === null;
@@ -121,6 +122,13 @@ export class H1Connection implements DataSink {
     }
     this.headStarted = 0;
     this.buf = end < buf.length ? buf.subarray(end) : null;
+    // An upgrade (WebSocket) leaves HTTP/1.1 framing for good: the socket goes to the same tunnel
+    // as on the node engine. One with a body is served as a plain request (its Upgrade ignored).
+    if (p.bodyKind === 'none' && p.headers.upgrade !== undefined && p.headers.connection !== undefined
+      && hasToken(p.headers.connection, 'upgrade') && this.owner.acceptsUpgrades()) {
+      this.handOff(p);
+      return;
+    }
     this.keepAlive = p.keepAlive && !this.owner.closing;
     this.reqHeaders = p.headers;
     const ctx = this.newContext(p.headers);
@@ -133,8 +141,9 @@ export class H1Connection implements DataSink {
       this.bodyRemaining = p.contentLength;
       this.decoder = p.bodyKind === 'chunked' ? (this.decoder ?? new ChunkedDecoder()) : null;
       this.decoder?.reset();
-      // RFC 9110 §10.1.1: the edge answers 100-continue itself (and only if no body bytes came yet).
-      if (p.expectContinue && this.buf === null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      // RFC 9110 §10.1.1: the edge answers 100-continue itself, once the body is read, unless body
+      // bytes came already or a final response went out first (then the connection closes after it).
+      if (p.expectContinue && this.buf === null) body.expectContinue(() => this.sendContinue(body!));
     } else this.phase = 'wait';
     const req: PorticoRequest = this.req = {
       method: p.method, target: p.target, path: p.path, query: p.query, headers: p.headers, body, httpVersion: p.version,
@@ -146,27 +155,20 @@ export class H1Connection implements DataSink {
       if (used < rest.length) this.buf = rest.subarray(used);
       if ((this.phase as Phase) === 'closing') return; // the body was malformed and already answered
     }
-    // Upgrades (WebSocket, h2c) need the tunnel in src/proxy/upgrade.ts, which takes node's
-    // IncomingMessage: not on this engine yet. Answer clearly rather than pass it on as a request.
-    const upgrade = p.headers.upgrade;
-    if (upgrade !== undefined && p.headers.connection !== undefined && hasToken(p.headers.connection, 'upgrade')) {
-      this.keepAlive = false;
-      this.fail(new HttpError(501, 'UPGRADE_NOT_SUPPORTED', 'protocol upgrades are not supported on this listener (engine "portico")'));
-      return;
-    }
-    // ACME HTTP-01 (RFC 8555 §8.3), before any redirect or route, as in request-mapping.ts.
-    const challenge = this.owner.runtime.acmeChallenges?.answer(req.path) ?? null;
+    // ACME HTTP-01 (RFC 8555 §8.3) over plain HTTP, before any redirect or route, as in request-mapping.ts.
+    const challenge = this.owner.scheme === 'http' ? this.owner.runtime.acmeChallenges?.answer(req.path) ?? null : null;
     if (challenge !== null) {
       this.writeResponse(challenge, ctx);
       return;
     }
     const rules = this.owner.rules;
     if (rules.policy !== null) {
-      const redirect = rules.policy.redirect(p.method, this.clientProto ?? 'http', ctx.host, p.headers.host ?? '', p.target);
+      const redirect = rules.policy.redirect(p.method, this.clientProto ?? this.owner.scheme, ctx.host, p.headers.host ?? '', p.target);
       if (redirect !== null) {
         this.writeResponse({ status: redirect.status, headers: { location: redirect.location, 'content-type': 'text/plain' }, body: `Redirecting to ${redirect.location}\n` });
         return;
       }
+      if (this.owner.scheme === 'https') this.hsts = rules.policy.hsts(ctx.host);
     }
     let result: PorticoResponse | Promise<PorticoResponse>;
     try {
@@ -179,6 +181,24 @@ export class H1Connection implements DataSink {
     else this.writeResponse(result, ctx);
   }
 
+  /**
+   * Gives the socket up to the owner's upgrade path: no listener of ours stays on it, and it is
+   * paused so no byte is lost before the tunnel pipes it (node:http leaves it the same way).
+   */
+  private handOff(p: RequestHeadParser): void {
+    const socket = this.socket;
+    const head = this.buf ?? NO_BYTES;
+    socket.off('data', this.dataListener);
+    socket.off('close', this.closeListener);
+    socket.off('error', ignore);
+    socket.pause();
+    this.phase = 'closing';
+    this.buf = null;
+    this.writer.abandon();
+    this.owner.forget(this);
+    this.owner.upgrade({ method: p.method, url: p.target, headers: p.headers, httpVersion: p.version, socket }, socket, head);
+  }
+
   /** The per-request context, as request-mapping.ts builds it for node:http. */
   private newContext(headers: RequestHeaders): RequestContext {
     const peer = this.socket.remoteAddress ?? '';
@@ -187,7 +207,7 @@ export class H1Connection implements DataSink {
     const client = resolveClient(peer, headers, trusted);
     this.clientProto = client.proto;
     const sentId = headers['x-request-id'];
-    const ctx = this.ctx = new RequestContext(peer, peerTrusted, client.address, this.socket.remotePort ?? 0, 'http',
+    const ctx = this.ctx = new RequestContext(peer, peerTrusted, client.address, this.socket.remotePort ?? 0, this.owner.scheme,
       hostName(headers.host), peerTrusted && isAcceptableRequestId(sentId) ? sentId : undefined);
     this.edgeSlot = ctx.startTiming('edge');
     return ctx;
@@ -197,6 +217,10 @@ export class H1Connection implements DataSink {
     if (ctx === null || ctx !== this.ctx) return; // the connection moved on (closed): nobody to answer
     this.owner.runtime.onError?.(err, ctx);
     this.writeResponse(errorResponse(err, this.reqHeaders, ctx), ctx);
+  }
+
+  private sendContinue(body: RequestBody): void {
+    if (this.body === body && this.response === null && !this.socket.destroyed) this.socket.write(CONTINUE, 'latin1');
   }
 
   /** Feeds body bytes from chunk[pos..]; returns how far it read (the rest is the next request). */
@@ -266,6 +290,10 @@ export class H1Connection implements DataSink {
     const req = this.req!;
     res.headers['x-request-id'] = ctx.id;
     res.headers['server-timing'] = formatServerTiming(ctx.timings);
+    if (this.hsts !== null) res.headers['strict-transport-security'] = this.hsts;
+    // An origin server with a clock MUST send Date (RFC 9110 §6.6.1), as node:http does; a
+    // proxied response keeps its origin's.
+    if (res.headers.date === undefined) res.headers.date = this.owner.date();
     // Answered before the request body is in: say we will close after it (RFC 9112 §9.6).
     const keepAlive = this.keepAlive && this.phase !== 'body' && !this.owner.closing;
     let plan = planResponse(res, req.method, req.httpVersion, keepAlive);
@@ -304,6 +332,7 @@ export class H1Connection implements DataSink {
     this.ctx = null;
     this.req = null;
     this.response = null;
+    this.hsts = null;
     this.lastActive = performance.now();
     if (!this.keepAlive || this.phase === 'body' || this.phase === 'closing') {
       this.close();

@@ -138,6 +138,29 @@ test('Expect: 100-continue is answered before the body is sent', async () => {
   await waitFor(() => text.endsWith('\r\n\r\n4'), 'the final response');
 });
 
+test('Expect: 100-continue is answered only when the body is read: a final answer first means no 100 and a close', async () => {
+  const s = await start(async (req) => {
+    if (req.path === '/refuse') return { status: 413, headers: {}, body: 'too big' };
+    let n = 0;
+    for await (const c of req.body!) n += (c as Buffer).length;
+    return { status: 200, headers: {}, body: String(n) };
+  });
+  // The client never sends the body: it waits for 100 or a final status (RFC 9110 §10.1.1).
+  const refused = await exchange(s.port, `POST /refuse HTTP/1.1\r\n${H}Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n`);
+  assert.match(refused.text, /^HTTP\/1\.1 413 [^]*connection: close\r\n/);
+  assert.doesNotMatch(refused.text, /100 Continue/);
+  assert.ok(refused.closed, 'the unread body is not waited for');
+  // An HTTP/1.0 client cannot read a 1xx: the expectation is ignored, the body is read as sent.
+  const old = await exchange(s.port, `POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi`);
+  assert.match(old.text, /^HTTP\/1\.1 200 [^]*\r\n\r\n2$/);
+  // Body bytes sent without waiting: no 100 either (it would only confuse the client).
+  const eager = await exchange(s.port, `POST / HTTP/1.1\r\n${H}Content-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhi`);
+  assert.match(eager.text, /^HTTP\/1\.1 200 [^]*\r\n\r\n2$/);
+  // Another expectation: 417 without reading anything (request-head.ts).
+  const other = await exchange(s.port, `POST / HTTP/1.1\r\n${H}Content-Length: 2\r\nExpect: magic\r\n\r\nhi`);
+  assert.deepEqual(statuses(other.text), [417]);
+});
+
 test('responses: HEAD, 204 and 304 carry no body; streams are chunked or length-checked; Connection: close honoured', async () => {
   const s = await start((req) => {
     if (req.path === '/204') return { status: 204, headers: {}, body: 'ignored' };
@@ -174,17 +197,51 @@ test('a layer cannot split the response: an invalid header value or status is a 
   }
 });
 
-test('handler errors become error responses; upgrades are refused with 501', async () => {
+test('handler errors become error responses; the connection survives them', async () => {
   const s = await start((req) => {
     if (req.path === '/throw') throw new Error('boom');
     return ok(req, null as unknown as RequestContext);
   });
   const a = await exchange(s.port, `GET /throw HTTP/1.1\r\n${H}\r\nGET /fine HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
   assert.deepEqual(statuses(a.text), [500, 200], 'the connection survives a handler error');
-  const u = await exchange(s.port, `GET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
-  assert.deepEqual(statuses(u.text), [501]);
-  assert.match(u.text, /UPGRADE_NOT_SUPPORTED/);
-  assert.ok(u.closed);
+});
+
+test('upgrades: handed over with the bytes past the head, ignored without a taker or with a body; closeAllConnections cuts tunnels', async () => {
+  const s = await start(ok);
+  const upgrade = `GET /ws HTTP/1.1\r\n${H}Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n`;
+  // No 'upgrade' listener: an ordinary request, its Upgrade ignored (RFC 9110 §7.8).
+  const plain = await exchange(s.port, upgrade + `GET /next HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+  assert.deepEqual(statuses(plain.text), [200, 200]);
+  assert.match(plain.text, /\r\n\r\nGET \/wsHTTP/);
+
+  const taken: { url: string; head: string; method: string }[] = [];
+  s.h1.server.on('upgrade', (req: { url: string; method: string }, socket: net.Socket, head: Buffer) => {
+    taken.push({ url: req.url, method: req.method, head: head.toString('latin1') });
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+    socket.write(head);
+    socket.pipe(socket); // an echo tunnel: the socket was left paused, so no byte is lost
+  });
+  const client = net.connect(s.port, '127.0.0.1');
+  let got = '';
+  client.setEncoding('latin1').on('data', (d: string) => (got += d));
+  client.write(upgrade + 'early');
+  await waitFor(() => got.endsWith('\r\n\r\nearly'), 'the 101 and the bytes that came with the head');
+  client.write('late'); // after the hand-over: read by the tunnel, not by the engine
+  await waitFor(() => got.endsWith('earlylate'), 'the echo of a later write');
+  assert.match(got, /^HTTP\/1\.1 101 /);
+  client.destroy();
+  assert.deepEqual(taken, [{ url: '/ws', method: 'GET', head: 'early' }]);
+  assert.equal(s.calls, 2, 'the handler never saw the upgrade');
+
+  // An upgrade with a body is served as a request: where its body ends is known, a tunnel's is not.
+  const withBody = await exchange(s.port, `POST /up HTTP/1.1\r\n${H}Connection: Upgrade, close\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nhi`);
+  assert.deepEqual(statuses(withBody.text), [200]);
+  assert.equal(taken.length, 1);
+
+  const held = exchange(s.port, upgrade, 5_000);
+  await waitFor(() => taken.length === 2, 'the second tunnel');
+  s.h1.closeAllConnections();
+  assert.ok((await held).closed, 'the shutdown deadline cuts an open tunnel');
 });
 
 test('deadlines: a slow head gets 408 and close, an idle keep-alive connection is closed', async () => {

@@ -5,6 +5,8 @@ import { Readable } from 'node:stream';
 
 export class RequestBody extends Readable {
   private readonly socket: Socket;
+  /** Sends `100 Continue` (RFC 9110 §10.1.1): on the first read, so only a body someone reads is asked for. */
+  private pendingContinue: (() => void) | null = null;
 
   constructor(socket: Socket) {
     super();
@@ -14,8 +16,18 @@ export class RequestBody extends Readable {
     this.on('error', () => {});
   }
 
+  /**
+   * The client waits for `100 Continue` before sending the body: `send` runs when a consumer first
+   * asks for it. A handler that answers without reading (413 on a declared length past the route's
+   * maxBodySize, a redirect, a fixed response) never asks the client for its body.
+   */
+  expectContinue(send: () => void): void {
+    this.pendingContinue = send;
+  }
+
   /** Returns false when the socket was paused for backpressure. */
   deliver(chunk: Buffer): boolean {
+    this.pendingContinue = null; // the client did not wait: nothing to ask for
     // The chunk may be a slice of a buffer that is later re-stashed: copy nothing, but never
     // reuse read buffers (node allocates a fresh one per read), so the slice stays valid.
     if (this.push(chunk)) return true;
@@ -24,6 +36,11 @@ export class RequestBody extends Readable {
   }
 
   override _read(): void {
+    const send = this.pendingContinue;
+    if (send !== null) {
+      this.pendingContinue = null;
+      send();
+    }
     if (this.socket.isPaused()) this.socket.resume();
   }
 }

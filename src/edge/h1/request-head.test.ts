@@ -97,6 +97,7 @@ test('accepted heads: fields joined, framing decided, keep-alive per version', (
   assert.equal(chunked.bodyKind, 'chunked');
   assert.equal(chunked.keepAlive, false);
   assert.equal(chunked.expectContinue, true);
+  assert.equal(parse('POST / HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n').expectContinue, false, 'ignored in HTTP/1.0 (RFC 9110 §10.1.1)');
   const old = parse('GET / HTTP/1.0\r\n\r\n');
   assert.equal(old.keepAlive, false);
   assert.equal(parse('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive, true);

@@ -211,7 +211,8 @@ export class RequestHeadParser implements FieldSink {
     if (expect !== undefined) {
       // RFC 9110 §10.1.1: 100-continue is the only expectation; others MAY get 417.
       if (expect.toLowerCase() !== '100-continue') throw new HttpError(417, 'EXPECTATION_FAILED', 'unsupported expectation');
-      this.expectContinue = this.bodyKind !== 'none';
+      // An HTTP/1.0 client cannot read a 1xx: its expectation MUST be ignored.
+      this.expectContinue = this.bodyKind !== 'none' && this.version === '1.1';
     }
   }
 }

@@ -14,6 +14,8 @@ export interface ResponsePlan {
   chunked: boolean;
   length: number;
   keepAlive: boolean;
+  /** Trailers for the last chunk (RFC 9112 §7.1.2); only a chunked stream carries them. */
+  trailers: Promise<Record<string, string> | null> | null;
 }
 
 /** null when a field name or value, or the status, cannot be sent as is. */
@@ -24,7 +26,7 @@ export function planResponse(res: PorticoResponse, method: string, httpVersion: 
   if (fields === null) return null;
   let head = statusLine(status) + fields;
   const body = res.body;
-  const plan: ResponsePlan = { head: '', bytes: null, stream: null, chunked: false, length: 0, keepAlive };
+  const plan: ResponsePlan = { head: '', bytes: null, stream: null, chunked: false, length: 0, keepAlive, trailers: null };
   const declared = res.headers['content-length'];
   // RFC 9112 §6.3 rule 1 / RFC 9110 §9.3.2: HEAD, 204 and 304 carry no content; HEAD and 304 keep
   // the Content-Length the full response would have had (RFC 9110 §8.6).
@@ -45,6 +47,7 @@ export function planResponse(res: PorticoResponse, method: string, httpVersion: 
     else if (httpVersion === '1.1') {
       head += 'transfer-encoding: chunked\r\n';
       plan.chunked = true;
+      plan.trailers = res.trailers ?? null;
     } else plan.keepAlive = false; // HTTP/1.0: the close delimits the body (RFC 9112 §6.3 rule 8)
   }
   const connection = res.headers.connection;

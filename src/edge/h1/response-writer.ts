@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LAST_CHUNK, chunkHeader } from './http1-syntax.ts';
 import type { ResponsePlan } from './response-head.ts';
+import { forwardableTrailers, trailerSection } from '../../http/trailers.ts';
 
 /** Small bodies are copied next to the head so head and body leave in one write(2). */
 const COALESCE_LIMIT = 4096;
@@ -15,6 +16,8 @@ export class ResponseWriter {
   private readonly failed: (err: Error) => void;
   private out: Readable | null = null;
   private plan: ResponsePlan | null = null;
+  /** Waiting for a finished body's trailers; cleared by abandon() so a late settle writes nothing. */
+  private awaitingTrailers = false;
 
   /** `done` runs once the response is fully handed to the socket; `failed` when its stream errors. */
   constructor(socket: Socket, done: () => void, failed: (err: Error) => void) {
@@ -53,6 +56,7 @@ export class ResponseWriter {
 
   /** The client is gone: stop reading the body stream. */
   abandon(): void {
+    this.awaitingTrailers = false;
     const out = this.out;
     this.release();
     out?.destroy();
@@ -83,13 +87,30 @@ export class ResponseWriter {
   private readonly onEnd = (): void => {
     const plan = this.plan!;
     this.release();
-    if (plan.chunked) this.socket.write(LAST_CHUNK, 'latin1');
-    else if (plan.length > 0) {
+    if (plan.chunked) {
+      if (plan.trailers !== null) {
+        this.endWithTrailers(plan.trailers);
+        return;
+      }
+      this.socket.write(LAST_CHUNK, 'latin1');
+    } else if (plan.length > 0) {
       this.socket.destroy(); // fewer bytes than announced: the client must see a truncation
       return;
     }
     this.done();
   };
+
+  /** last-chunk, trailer section, final CRLF (RFC 9112 §7.1.2), once the producer has them. */
+  private endWithTrailers(trailers: Promise<Record<string, string> | null>): void {
+    this.awaitingTrailers = true;
+    const end = (fields: Record<string, string> | null): void => {
+      if (!this.awaitingTrailers || this.socket.destroyed) return;
+      this.awaitingTrailers = false;
+      this.socket.write('0\r\n' + trailerSection(forwardableTrailers(fields)) + '\r\n', 'latin1');
+      this.done();
+    };
+    trailers.then(end, () => end(null));
+  }
 
   private readonly onError = (err: Error): void => {
     this.release();

@@ -1,0 +1,35 @@
+// What one portico-engine connection needs from its listener (h1-server.ts): the runtime and rules,
+// the listener's state, and where upgraded sockets and the Date value come from.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { EdgeRuntime, EdgeRules } from '../request-mapping.ts';
+import type { H1Connection } from './h1-connection.ts';
+
+/** What the upgrade path (src/proxy/upgrade.ts) reads of a request: the fields node's IncomingMessage has. */
+export interface H1UpgradeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion: string;
+  readonly socket: Socket;
+}
+
+export interface ConnectionOwner {
+  readonly runtime: EdgeRuntime;
+  readonly rules: EdgeRules;
+  /** Set once the listener is closing: the response in flight is the connection's last. */
+  readonly closing: boolean;
+  /** The scheme of the connections (https: TLS sockets handed over by the HTTPS listener). */
+  readonly scheme: 'http' | 'https';
+  /** The connection has ended (or was upgraded): no more sweeps for it. */
+  forget(connection: H1Connection): void;
+  /** The current IMF-fixdate for `Date` (RFC 9110 §6.6.1), built at most once a second. */
+  date(): string;
+  /**
+   * Whether anyone takes upgrades; if not, an upgrade request is served as an ordinary one, its
+   * Upgrade ignored (RFC 9110 §7.8 lets a server ignore it).
+   */
+  acceptsUpgrades(): boolean;
+  /** Takes over an upgrade request's socket, with the bytes read past its head (node:http's 'upgrade' shape). */
+  upgrade(req: H1UpgradeRequest, socket: Socket, head: Buffer): void;
+}
