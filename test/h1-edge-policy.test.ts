@@ -9,7 +9,7 @@ import { exchange } from './helpers/raw-http.ts';
 const stacks: TestStack[] = [];
 after(async () => { for (const s of stacks) await s.close(); });
 
-test('engine "portico" is accepted on plain, https and PROXY protocol listeners; unknown engines are refused', () => {
+test('engine "portico" (the default) is accepted on plain, https and PROXY protocol listeners; "node" on request; unknown engines are refused', () => {
   const base = { routes: [{ path: '/', respond: { status: 200, body: 'x' } }] };
   const tls = validateConfig({ ...base, listeners: [{ port: 8443, tls: 'dev', engine: 'portico' }] }, process.cwd());
   assert.ok(tls.ok && tls.config.listeners[0].engine === 'portico', JSON.stringify(tls));
@@ -17,12 +17,13 @@ test('engine "portico" is accepted on plain, https and PROXY protocol listeners;
   assert.ok(pp.ok && pp.config.listeners[0].engine === 'portico', JSON.stringify(pp));
   const bad = validateConfig({ ...base, listeners: [{ port: 8080, engine: 'uws' }] }, process.cwd());
   assert.ok(!bad.ok && bad.issues.some((i) => i.path === 'listeners[0].engine'));
-  const good = validateConfig({ ...base, listeners: [{ port: 8080, engine: 'portico' }] }, process.cwd());
-  assert.ok(good.ok);
-  assert.equal(good.config.listeners[0].engine, 'portico');
+  const node = validateConfig({ ...base, listeners: [{ port: 8080, engine: 'node' }] }, process.cwd());
+  assert.ok(node.ok);
+  assert.equal(node.config.listeners[0].engine, 'node');
+  // The default: Portico's own framing (docs/io-model.md), node:http on request.
   const dflt = validateConfig({ ...base, listeners: [{ port: 8080 }] }, process.cwd());
   assert.ok(dflt.ok);
-  assert.equal(dflt.config.listeners[0].engine, 'node');
+  assert.equal(dflt.config.listeners[0].engine, 'portico');
 });
 
 test('redirectToHttps and canonical hosts are answered by the portico engine before any route', async () => {

@@ -15,7 +15,7 @@ import type {
   ResolvedAdmin, ResolvedApp, ResolvedConfig, ResolvedListener, ResolvedPool, ResolvedRoute, ResolvedServer, ResolvedTls,
 } from './resolved.ts';
 
-export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', reusePort: false, limits: DEFAULT_LIMITS } as const;
+export const DEFAULT_LISTENER = { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'portico', reusePort: false, limits: DEFAULT_LIMITS } as const;
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
 export function runtimeDirOf(runtimeDir: string | undefined, baseDir: string): string {
@@ -188,7 +188,7 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
   const names = listenerNames(given);
   const listeners: ResolvedListener[] = parts.listeners === undefined
     ? [{ ...DEFAULT_LISTENER }]
-    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, engine: value.engine ?? 'node', reusePort: value.reusePort ?? false, limits: { ...DEFAULT_LIMITS, ...value.limits } }));
+    : given.map(({ value }, i) => ({ name: names[i], protocol: 'http', host: value.host ?? DEFAULT_LISTEN_HOST, port: whole(value).port, tls: resolveTls(value.tls, baseDir), ...resolveHostPolicy(value), proxyProtocol: value.proxyProtocol ?? false, engine: value.engine ?? 'portico', reusePort: value.reusePort ?? false, limits: { ...DEFAULT_LIMITS, ...value.limits } }));
   const pools: Record<string, ResolvedPool> = {};
   for (const [name, pool] of parts.pools.parsed) pools[name] = resolvePool(name, whole(pool), baseDir);
   const apps: Record<string, ResolvedApp> = {};

@@ -176,7 +176,7 @@ describe('validateConfig: the resolved config', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.config, {
       baseDir: dir,
-      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'node', reusePort: false, limits: DEFAULT_LIMITS }],
+      listeners: [{ name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080, tls: null, redirectToHttps: null, hsts: null, canonicalHosts: {}, proxyProtocol: false, engine: 'portico', reusePort: false, limits: DEFAULT_LIMITS }],
       admin: { socket: join(dir, '.portico', 'admin.sock') },
       pools: {},
       apps: {},
