@@ -20,10 +20,14 @@ const SCENARIOS: Record<string, { script: string; what: string }> = {
   'idle-memory': { script: 'idle-memory.ts', what: 'memory per idle keep-alive connection (10,000 connections): Portico (both engines) vs nginx' },
 };
 
-const [scenario, ...rest] = process.argv.slice(2);
+// `npm run bench -- --seconds 3` (options, no scenario) runs every scenario with those options.
+const args = process.argv.slice(2);
+const optionsOnly = args.length > 0 && args[0].startsWith('--') && args[0] !== '--help';
+const scenario: string | undefined = optionsOnly ? undefined : args[0];
+const rest: string[] = optionsOnly ? args : args.slice(1);
 if (scenario === '--help' || scenario === '-h' || (scenario !== undefined && SCENARIOS[scenario] === undefined)) {
   if (scenario !== '--help' && scenario !== '-h') console.error(`unknown scenario "${scenario}"\n`);
-  console.log('npm run bench [-- <scenario> [--seconds N] [--reps N]]\n');
+  console.log('npm run bench [-- [<scenario>] [--seconds N] [--reps N]]\n');
   for (const [name, s] of Object.entries(SCENARIOS)) console.log(`  ${name.padEnd(12)} ${s.what}`);
   process.exit(scenario === '--help' || scenario === '-h' ? 0 : 2);
 }
