@@ -3,7 +3,7 @@
 // listener's port is set to --port). Prints `READY <port>` for the harness.
 //   node bench/stack-server.ts --port P --origin http://127.0.0.1:O [--layers N]
 //   node bench/stack-server.ts --port P --config '{"routes":[…]}'
-// --engine portico serves the listener with Portico's own HTTP/1.1 framing (src/edge/h1).
+// --engine node|portico picks the listener's HTTP/1.1 engine; without it, the config default (portico).
 // --listener '{"tls":…,"limits":…}' adds fields to that listener (HTTPS, limits for idle-memory).
 // --client portico|undici sets every pool's upstream client (the pool `client` field of the
 // data-plane issue); without it the pools keep the config's default.
@@ -16,7 +16,7 @@ import { validateConfig } from '../src/config/validate.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { noopLayers } from './io-model/server-common.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' }, engine: { type: 'string', default: 'node' },
+const { values } = parseArgs({ options: { port: { type: 'string' }, origin: { type: 'string' }, layers: { type: 'string', default: '0' }, config: { type: 'string' }, engine: { type: 'string' },
   listener: { type: 'string', default: '{}' }, client: { type: 'string' },
 } });
 const given = values.config === undefined
@@ -30,7 +30,7 @@ const runtimeDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
 process.on('exit', () => rmSync(runtimeDir, { recursive: true, force: true }));
 const result = validateConfig({
   ...given,
-  listeners: [{ ...(JSON.parse(values.listener) as object), host: '127.0.0.1', port: Number(values.port), engine: values.engine }],
+  listeners: [{ ...(JSON.parse(values.listener) as object), host: '127.0.0.1', port: Number(values.port), ...(values.engine === undefined ? {} : { engine: values.engine }) }],
   runtimeDir,
 }, process.cwd());
 if (!result.ok) throw new Error(JSON.stringify(result.issues));

@@ -91,7 +91,7 @@ const STACK_SERVER = join(import.meta.dirname, 'stack-server.ts');
 
 /** Portico as `portico up` builds it (bench/stack-server.ts), one process, access log off. */
 export async function startPortico(name: string, o: PorticoOptions): Promise<Contender> {
-  const args = ['--config', JSON.stringify(o.config), '--engine', o.engine ?? 'node', '--listener', JSON.stringify(o.listener ?? {})];
+  const args = ['--config', JSON.stringify(o.config), '--engine', o.engine ?? 'portico', '--listener', JSON.stringify(o.listener ?? {})];
   if (o.client !== undefined) args.push('--client', o.client);
   return startNodeServer(name, STACK_SERVER, args, await freePort());
 }
