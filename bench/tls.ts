@@ -2,9 +2,12 @@
 // TLS termination and the HTTP layer): HTTP/1.1 (wrk over TLS) and h2 (h2load), TLS 1.3, one EC
 // P-256 certificate for everyone. nginx (1 worker) is the anchor; Caddy (GOMAXPROCS=1) when its
 // Debian package is installed; Portico's https listener (a `respond` route) on each engine that
-// takes `tls`; bare node:http2 as the Node reference. Every contender is one process/worker.
+// takes `tls`; bare node:http2 as the Node reference, on its stream API (the cheapest node gets)
+// and on its compat API (Http2ServerRequest/Response). Every contender is one process/worker.
 // Goal (issues 7 and 9): Portico h2 at least 0.8 of nginx.
-//   node bench/tls.ts [--seconds 5] [--reps 3]
+//   node bench/tls.ts [--seconds 5] [--reps 3] [--streams 1]
+// --streams: h2load's -m (concurrent streams per connection, 64 connections); 1 keeps 64 requests
+// in flight, as wrk does for the h1 table.
 import http2 from 'node:http2';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -85,17 +88,19 @@ async function check(c: Contender): Promise<void> {
   }
 }
 
-async function measureH2(e: Entrant, seconds: number) {
+async function measureH2(e: Entrant, seconds: number, streams: number) {
   const before = cpuMicros(e.groups);
-  const r = await runH2load(e.port, seconds);
+  const r = await runH2load(e.port, seconds, '/', streams);
   if (r.protocol !== 'h2') throw new Error(`${e.name}: h2load negotiated ${r.protocol}, not h2`);
   return { ...r, cpuUsPerReq: (cpuMicros(e.groups) - before) / r.requests, originUsPerReq: 0 };
 }
 
 main(async () => {
-  const { seconds, reps } = suiteOptions();
+  const { seconds, reps, values } = suiteOptions({ streams: '1' });
+  const streams = Number(values.streams);
+  if (!Number.isInteger(streams) || streams < 1) throw new Error(`--streams must be a positive integer, got ${values.streams}`);
   if (!hasCommand('h2load')) throw new Error('h2load is missing: apt-get install nghttp2-client (npm run bench installs it)');
-  console.log(`${machine()}\nh1: wrk -t1 -c64 over TLS; h2: h2load -t1 -c64 -m1; both pinned to core 1, ${seconds} s, ${reps} interleaved repetitions`);
+  console.log(`${machine()}\nh1: wrk -t1 -c64 over TLS; h2: h2load -t1 -c64 -m${streams} (TLS_AES_256_GCM_SHA384); both pinned to core 1, ${seconds} s, ${reps} interleaved repetitions`);
   const { cert, key } = makeCertificate();
   const contenders: Contender[] = [await nginxTls(cert, key)];
   if (hasCommand('caddy')) contenders.push(await caddy(cert, key));
@@ -106,14 +111,14 @@ main(async () => {
     if (await porticoAccepts({ ...config, listeners: [{ port: 1, engine, tls }] })) contenders.push(await startPortico(`portico ${engine} engine`, { config, engine, listener: { tls } }));
     else console.log(`note: the ${engine} engine does not serve TLS listeners yet: row left out`);
   }
-  contenders.push(await startNodeServer('node:http2', HTTP2_HELLO, ['--cert', cert, '--key', key], await freePort()));
+  for (const api of ['stream', 'compat']) contenders.push(await startNodeServer(`node:http2 ${api} API`, HTTP2_HELLO, ['--cert', cert, '--key', key, '--api', api], await freePort()));
   for (const c of contenders) await check(c);
   console.log('checks: every contender answered the 12-byte hello over TLS, as HTTP/1.1 and as h2 (ALPN)');
   const entrants = contenders.map((c) => entrant(c, [], 'https'));
   const h1 = await interleave(entrants, reps, (e, warm) => measureWrk(e, warm ? 1 : seconds));
   printResults('HTTPS h1, 12 B answered by the server itself (wrk)', 'nginx-tls', h1);
-  const h2 = await interleave(entrants, reps, (e, warm) => measureH2(e, warm ? 1 : seconds));
-  printResults('HTTPS h2, 12 B answered by the server itself (h2load -m1)', 'nginx-tls', h2);
+  const h2 = await interleave(entrants, reps, (e, warm) => measureH2(e, warm ? 1 : seconds, streams));
+  printResults(`HTTPS h2, 12 B answered by the server itself (h2load -m${streams})`, 'nginx-tls', h2);
   for (const e of entrants.filter((x) => x.name.startsWith('portico'))) console.log(`goal: ${e.name} h2 ≥ 0.8 of nginx: ${ratio(h2, e.name, 'nginx-tls').toFixed(2)}`);
   console.log(`\nload average at end: ${loadAverage()}`);
 });

@@ -19,6 +19,11 @@ import type { ResolvedHealthCheck } from '../config/resolved.ts';
 export { UpstreamServer, type UpstreamServerConfig, type ConnectionOptions } from './server.ts';
 export { DEFAULT_SETTINGS, type PoolLog, type PoolSettings } from './pool-settings.ts';
 
+/** Gives an AbortSignal on demand (a RequestContext): acquire() asks only when the request has to queue. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
 export class UpstreamPool {
   readonly name: string;
   private servers: UpstreamServer[] = [];
@@ -239,13 +244,15 @@ export class UpstreamPool {
    * Takes a slot on a server for one request: at once when one is available, else after waiting
    * in the queue. Throws (503/504) when nothing can serve, the queue is full, or the wait ran out.
    */
-  acquire(req: PickRequest, signal: AbortSignal | null = null): UpstreamServer | Promise<UpstreamServer> {
+  acquire(req: PickRequest, signal: AbortSignal | SignalSource | null = null): UpstreamServer | Promise<UpstreamServer> {
     this.budget.deposit();
     // Queued requests go first: a newcomer must not overtake them when a slot frees.
     const s = this.queue.length === 0 ? this.pick(req) : null;
     if (s !== null) return this.take(s);
     if (!this.servers.some((x) => x.serviceable)) throw this.allDown();
-    const waiting = this.queue.enqueue(req, signal, (waited) => new QueueTimeoutError(this.name, waited));
+    // A source's signal (a RequestContext's AbortController) is made only for a request that waits.
+    const watched = signal === null || signal instanceof AbortSignal ? signal : signal.signal;
+    const waiting = this.queue.enqueue(req, watched, (waited) => new QueueTimeoutError(this.name, waited));
     if (waiting === null) throw new QueueFullError(this.name, this.settings.retryAfter);
     this.wake();
     return waiting;

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { Handler } from '../http/types.ts';
 import { CertificateStore } from './certificate-store.ts';
@@ -23,7 +24,13 @@ const echo: Handler = async (req, ctx) => {
   let body = '';
   if (req.body !== null) for await (const chunk of req.body) body += String(chunk);
   const seen = { scheme: ctx.scheme, host: ctx.host, httpVersion: req.httpVersion, method: req.method, target: req.target, headers: req.headers, body };
-  return { status: 200, headers: { 'content-type': 'application/json', connection: 'keep-alive' }, body: JSON.stringify(seen) };
+  const payload = JSON.stringify(seen);
+  // On h2 a streamed body goes through node's compat response, a complete one straight onto the stream.
+  const streamed = req.path.startsWith('/streamed');
+  const headers: Record<string, string> = { 'content-type': 'application/json', connection: 'keep-alive' };
+  if (req.path.endsWith('/bad-head')) headers['bad name'] = 'x';
+  if (req.path.endsWith('/mixed-case')) headers['Content-Type'] = 'text/x-last';
+  return { status: 200, headers, body: streamed ? Readable.from([payload]) : payload };
 };
 const runtime: EdgeRuntime = { handler: echo, trusted: trustedPeers([]) };
 
@@ -116,6 +123,58 @@ describe('HTTPS listener', () => {
       const res = await h2Request(session, { ':path': '/' });
       assert.equal(res.json.body, '');
       assert.equal(res.json.method, 'GET');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('sends x-request-id and server-timing never-indexed on h2, every other field indexable (RFC 7541 §6.2.3)', async () => {
+    const session = http2.connect(`https://localhost:${server.port}`, { ca });
+    try {
+      const ids = new Set<unknown>();
+      for (const path of ['/whole', '/streamed']) {
+        const res = await h2Request(session, { ':path': path });
+        // node's client lists the fields that arrived with the never-indexed flag under this symbol.
+        const neverIndexed = (res.headers as Record<symbol, string[] | undefined>)[http2.sensitiveHeaders] ?? [];
+        assert.deepEqual([...neverIndexed].sort(), ['server-timing', 'x-request-id'], path);
+        assert.equal(res.json.target, path);
+        assert.match(String(res.headers['server-timing']), /edge/);
+        ids.add(res.headers['x-request-id']);
+      }
+      assert.equal(ids.size, 2, 'each response has its own id');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('folds field names differing only in case into one on h2, the last winning, as node:http does', async () => {
+    const session = http2.connect(`https://localhost:${server.port}`, { ca });
+    try {
+      for (const path of ['/mixed-case', '/streamed/mixed-case']) {
+        const res = await h2Request(session, { ':path': path });
+        assert.equal(res.status, 200, path);
+        assert.equal(res.headers['content-type'], 'text/x-last', path);
+      }
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers 502 on h2, sending nothing of the head, when a layer returns an invalid field name', async () => {
+    const session = http2.connect(`https://localhost:${server.port}`, { ca });
+    try {
+      for (const path of ['/bad-head', '/streamed/bad-head']) {
+        const res = await new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+          const stream = session.request({ ':path': path });
+          let head: http2.IncomingHttpHeaders = {};
+          let body = '';
+          stream.on('response', (h) => (head = h)).setEncoding('utf8').on('data', (c: string) => (body += c));
+          stream.on('end', () => resolve({ status: Number(head[':status']), headers: head, body })).on('error', reject);
+        });
+        assert.equal(res.status, 502, path);
+        assert.equal(res.headers['content-type'] === 'application/json', false, `${path}: none of the refused head went out`);
+        assert.equal(typeof res.headers['x-request-id'], 'string', path);
+      }
     } finally {
       session.close();
     }

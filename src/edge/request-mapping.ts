@@ -3,8 +3,9 @@
 // node:http2's request/response objects, shared by every listener (HTTP/1.1 cleartext, HTTPS with
 // h2 and HTTP/1.1 by ALPN), so the I/O model can change (docs/io-model.md) without reshaping a layer.
 import type { Socket } from 'node:net';
-import type http from 'node:http';
-import { Http2ServerResponse, type Http2ServerRequest, type IncomingHttpHeaders } from 'node:http2';
+import http from 'node:http';
+import { EventEmitter } from 'node:events';
+import { Http2ServerResponse, sensitiveHeaders, type Http2ServerRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
 import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../http/context.ts';
@@ -32,6 +33,30 @@ export type EdgeResponse = http.ServerResponse | Http2ServerResponse;
 
 /** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; node throws on them. */
 const H2_CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+
+/**
+ * Fields whose value is new in every response, sent as "literal never indexed" on h2 (RFC 7541
+ * §6.2.3). Indexing a value that never repeats buys nothing and churns the HPACK dynamic table
+ * (evicting fields that do repeat, such as content-type); nghttp2's insert-and-evict for these two
+ * was ~9% of the h2 hello's CPU (bench/README.md, `tls`). Never-indexed also tells any
+ * intermediary not to index them (§7.1.3), which is what they deserve.
+ */
+const H2_NEVER_INDEXED: readonly string[] = ['x-request-id', 'server-timing'];
+
+/**
+ * node's compat response builds the head it hands to `stream.respond()` in an object kept under a
+ * private symbol, and `writeHead` copies only string keys into it, so the `sensitiveHeaders` marker
+ * has to be set on that object itself. Found once, from a response on a stand-in stream; should
+ * node rename it, the fields are simply indexed again (src/edge/https-listener.test.ts notices).
+ */
+const COMPAT_HEAD_SLOT: symbol | undefined = (() => {
+  try {
+    const probe = new Http2ServerResponse(new EventEmitter() as unknown as ConstructorParameters<typeof Http2ServerResponse>[0]);
+    return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'headers');
+  } catch {
+    return undefined;
+  }
+})();
 
 /** What a listener decides before any layer: its limits and its host policy. Built once per listener. */
 export interface EdgeRules {
@@ -187,15 +212,30 @@ function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: P
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
     else if (body instanceof Uint8Array) headers['content-length'] = String(body.length);
   }
+  // h2 with the whole payload in hand (or none): straight onto the stream with node's own API. The
+  // compat layer would copy the head into its own object, validate it twice and end every stream
+  // with a trailers round trip (an empty DATA frame after the body) for trailers that cannot exist.
+  if (h2 && r.status >= 200 && (noContent || body === null || typeof body === 'string' || body instanceof Uint8Array)) {
+    const payload = noContent ? null : body as string | Uint8Array | null;
+    try {
+      respondWhole(res.stream, r.status, headers, payload === null);
+    } catch (err) {
+      refuseHead(runtime, req, out, err, ctx);
+      return;
+    }
+    if (payload !== null) res.stream.end(payload);
+    else discard(body);
+    finished(runtime, req, r, ctx, res, socket, startBytes);
+    return;
+  }
+  if (h2 && COMPAT_HEAD_SLOT !== undefined) {
+    const head = (res as unknown as Record<symbol, Record<symbol, unknown> | undefined>)[COMPAT_HEAD_SLOT];
+    if (head !== undefined) head[sensitiveHeaders] = H2_NEVER_INDEXED;
+  }
   try {
     out.writeHead(r.status, headers);
   } catch (err) {
-    // An invalid header value from a layer or upstream: never send half a head.
-    const e = errorResponse(err, req.headers, ctx);
-    e.headers['x-request-id'] = ctx.id;
-    out.writeHead(502, e.headers);
-    res.end(e.body as string);
-    runtime.onError?.(err, ctx);
+    refuseHead(runtime, req, out, err, ctx);
     return;
   }
   if (body === null || noContent) {
@@ -216,6 +256,34 @@ function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: P
       finished(runtime, req, r, ctx, res, socket, startBytes);
     });
   }
+}
+
+/** An invalid header from a layer or upstream: never send half a head; 502 instead. */
+function refuseHead(runtime: EdgeRuntime, req: PorticoRequest, out: http.ServerResponse, err: unknown, ctx: RequestContext): void {
+  const e = errorResponse(err, req.headers, ctx);
+  e.headers['x-request-id'] = ctx.id;
+  out.writeHead(502, e.headers);
+  out.end(e.body as string);
+  runtime.onError?.(err, ctx);
+}
+
+/**
+ * The head of a complete h2 response, on the stream itself. Checked as the compat layer's
+ * writeHead checks it (names must be tokens, so no pseudo-header; no missing value) so the same
+ * heads get the 502 above; it throws before anything is sent.
+ */
+function respondWhole(stream: ServerHttp2Stream, status: number, headers: PorticoResponse['headers'], endStream: boolean): void {
+  const head: OutgoingHttpHeaders = { ':status': status };
+  for (const name in headers) {
+    http.validateHeaderName(name);
+    const value = headers[name];
+    if (value === undefined || value === null) throw Object.assign(new TypeError(`invalid value for header "${name}"`), { code: 'ERR_HTTP2_INVALID_HEADER_VALUE' });
+    // Lowercased here as compat's setHeader does, so `Content-Type` and `content-type` from two
+    // layers stay one field (the last) rather than a duplicate node would refuse.
+    head[name.toLowerCase()] = value;
+  }
+  (head as Record<symbol, unknown>)[sensitiveHeaders] = H2_NEVER_INDEXED;
+  stream.respond(head, { endStream });
 }
 
 function finished(runtime: EdgeRuntime, req: PorticoRequest, r: PorticoResponse, ctx: RequestContext, res: EdgeResponse, socket: Socket | null, startBytes: number): void {

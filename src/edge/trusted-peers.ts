@@ -15,6 +15,8 @@ export interface TrustedPeers {
  * to the BlockList, whose semantics are the reference (trusted-peers.test.ts compares both).
  */
 export function trustedPeers(entries: readonly string[]): TrustedPeers {
+  // No trusted proxies (the default): nobody's forwarded facts are believed, at no cost per request.
+  if (entries.length === 0) return { has: () => false };
   const list = new BlockList();
   const exact = new Set<string>();
   const nets: { net: number; mask: number }[] = [];

@@ -15,13 +15,24 @@ export interface RouteMatch {
   readonly captures: RegExpExecArray | null;
 }
 
+/**
+ * Something that says when the client has gone: AbortSignal's shape for listener objects, so a
+ * consumer (the own upstream client) can watch an AbortSignal or a RequestContext alike; the
+ * context needs no AbortController per request for it.
+ */
+export interface AbortWatch {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: EventListenerObject): void;
+  removeEventListener(type: 'abort', listener: EventListenerObject): void;
+}
+
 /** One `Server-Timing` entry (W3C Server Timing); dur < 0 means "passed, not timed". */
 export interface Timing {
   name: string;
   dur: number;
 }
 
-export class RequestContext {
+export class RequestContext implements AbortWatch {
   /** Request id: from a trusted peer's X-Request-Id, else made here. */
   id: string;
   readonly startedAt: number;
@@ -42,6 +53,8 @@ export class RequestContext {
   bodyBytesSent = 0;
   readonly timings: Timing[] = [];
   private controller: AbortController | null = null;
+  /** Listener objects watching the client leave without an AbortSignal (see AbortWatch). */
+  private watchers: EventListenerObject[] | null = null;
   private closed = false;
 
   constructor(peerAddress: string, peerTrusted: boolean, clientAddress: string, clientPort: number, scheme: 'http' | 'https', host: string, id?: string) {
@@ -66,17 +79,36 @@ export class RequestContext {
 
   /** Called by the edge when the client connection closes early. */
   abort(): void {
+    if (this.closed) return;
     this.closed = true;
     this.controller?.abort(new Error('client closed the connection'));
+    const watchers = this.watchers;
+    if (watchers === null) return;
+    this.watchers = null;
+    const event = new Event('abort');
+    for (const w of watchers) w.handleEvent(event);
+  }
+
+  /** AbortWatch: `listener.handleEvent` runs once if the client leaves (never when it left already). */
+  addEventListener(_type: 'abort', listener: EventListenerObject): void {
+    if (this.closed) return;
+    (this.watchers ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: EventListenerObject): void {
+    const watchers = this.watchers;
+    if (watchers === null) return;
+    const i = watchers.lastIndexOf(listener);
+    if (i !== -1) watchers.splice(i, 1);
   }
 
   get aborted(): boolean {
     return this.closed;
   }
 
-  /** Opens a timing entry in journey order; returns the slot to pass to `endTiming`. */
-  startTiming(name: string): number {
-    return this.timings.push({ name, dur: performance.now() }) - 1;
+  /** Opens a timing entry in journey order (from `at`, default now); returns the slot to pass to `endTiming`. */
+  startTiming(name: string, at = performance.now()): number {
+    return this.timings.push({ name, dur: at }) - 1;
   }
 
   endTiming(slot: number): void {
@@ -96,9 +128,20 @@ export function formatServerTiming(timings: readonly Timing[]): string {
   for (let i = 0; i < timings.length; i++) {
     const t = timings[i];
     if (i > 0) out += ', ';
-    out += t.dur < 0 ? t.name : `${t.name};dur=${t.dur.toFixed(1)}`;
+    out += t.dur < 0 ? t.name : t.name + ';dur=' + oneDecimal(t.dur);
   }
   return out;
+}
+
+/**
+ * `n` ms with one decimal, cheaper than toFixed(1) per entry. Rounds n × 10 half up, so at an exact
+ * binary tie (0.15 is 0.1499…) the last digit may differ from toFixed's by 0.1 ms: noise for a timing.
+ */
+function oneDecimal(n: number): string {
+  // Negative, huge or odd values (never a real duration) keep toFixed's own notation.
+  if (!(n >= 0 && n < 1e14)) return n.toFixed(1);
+  const tenths = Math.round(n * 10);
+  return Math.trunc(tenths / 10) + '.' + (tenths % 10);
 }
 
 /** A request id we accept from a trusted peer: visible ASCII, bounded, so it is safe in logs and headers. */

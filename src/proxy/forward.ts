@@ -4,20 +4,15 @@
 // client hands a small response that arrived with its head as one buffer). A failure that is
 // safe to repeat (the connection was never made, or an idempotent request without a sent body
 // died before any response byte) is retried on another server, within the pool's retry budget.
-import type { Dispatcher } from 'undici';
-import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
+import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
 import type { RequestContext } from '../http/context.ts';
 import { BadGatewayError, GatewayTimeoutError, HttpError } from '../http/errors.ts';
-import { HOP_BY_HOP, connectionOptions } from '../http/headers.ts';
 import type { UpstreamPool, UpstreamServer } from '../balancer/upstream-pool.ts';
 import type { PickRequest } from '../balancer/policies/policy.ts';
 import { AllServersDownError } from '../balancer/errors.ts';
-import { upstreamRequestHeaders } from './request-headers.ts';
-import { isRetryable } from './retryable.ts';
-import type { UpstreamResponse as H1Response } from './h1-client/exchange.ts';
-import { Readable } from 'node:stream';
+import { ForwardedMemo, upstreamRequestHeaders } from './request-headers.ts';
 import { tlsFailureReason } from '../balancer/upstream-tls.ts';
-import { UpstreamResponse } from './upstream-response.ts';
+import { ForwardAttempt } from './forward-attempt.ts';
 
 export interface ForwardOptions {
   pool: UpstreamPool;
@@ -30,79 +25,41 @@ export interface ForwardOptions {
 export function forwardHandler(options: ForwardOptions): Handler {
   const { pool, stripPrefix } = options;
   const timingName = options.timingName ?? 'proxy';
-  return async (req, ctx) => {
-    const pick: PickRequest = { clientAddress: ctx.clientAddress, headers: req.headers, exclude: null };
-    let server: UpstreamServer;
-    try {
-      server = await pool.acquire(pick, ctx.signal);
-    } catch (err) {
-      if (err instanceof AllServersDownError && pool.maintenance !== null) return maintenanceResponse(pool, err);
-      // The client left while queued: nginx's 499, not a server error.
-      if (ctx.aborted && !(err instanceof HttpError)) throw new HttpError(499, 'CLIENT_CLOSED_REQUEST', 'client closed the request', { cause: err });
-      throw err;
-    }
+  const memo = new ForwardedMemo();
+  const send = (req: PorticoRequest, ctx: RequestContext, pick: PickRequest, server: UpstreamServer): Promise<PorticoResponse> => {
     const slot = ctx.startTiming(timingName);
     let path = req.target;
     if (stripPrefix && ctx.route !== null && ctx.route.prefix !== '/') {
       path = path.slice(ctx.route.prefix.length);
       if (path === '' || path[0] !== '/') path = '/' + path;
     }
-    const headers = upstreamRequestHeaders(req.headers, ctx);
-    let tried: Set<UpstreamServer> | null = null;
-    for (;;) {
-      ctx.upstreamAddress = server.address;
-      let out: PorticoResponse;
-      try {
-        out = server.client === 'portico'
-          ? ownResponse(await server.h1.request({ method: req.method, path, headers, body: req.body, signal: ctx.signal }), ctx.timings)
-          : toResponse(await server.dispatcher.request({
-            method: req.method as Dispatcher.HttpMethod,
-            path,
-            headers,
-            body: req.body ?? undefined,
-            signal: ctx.signal,
-          }), ctx.timings);
-      } catch (err) {
-        server.failures++;
-        // A client that left is no fault of the server's.
-        if (!ctx.aborted) pool.report(server, false);
-        pool.release(server);
-        if (server.timedOut) {
-          // The gunicorn answer for a worker killed by its timeout: 504 at once, no retry.
-          ctx.endTiming(slot);
-          throw new GatewayTimeoutError(`app worker ${server.address} did not answer within its workerTimeout and was replaced`, 'WORKER_TIMEOUT', { cause: err });
-        }
-        const next = retryTarget(pool, req, ctx, pick, err, (tried ??= new Set()).add(server));
-        if (next === null) {
-          ctx.endTiming(slot);
-          throw upstreamError(err, server);
-        }
-        server = next;
-        continue;
-      }
-      ctx.endTiming(slot);
-      pool.report(server, out.status < 500);
-      const held = server;
-      const body = out.body;
-      if (body instanceof Readable) {
-        body.once('close', () => pool.release(held));
-        // Aborts by our own client are not the server's fault (and not worth a line).
-        body.once('error', (err) => { if (!ctx.aborted) pool.bodyFailed(held, err); });
-      } else {
-        pool.release(held); // the whole body came with the head (own client): the server is done
-      }
-      const cookie = pool.policy.setCookie?.(server, pick) ?? null;
-      if (cookie !== null) appendSetCookie(out.headers, cookie);
-      return out;
+    const headers = upstreamRequestHeaders(req.headers, ctx, memo);
+    // The own client watches the context itself for the client leaving (no AbortController).
+    const attempt = new ForwardAttempt(pool, req, ctx, pick, server, { method: req.method, path, headers, body: req.body, signal: ctx }, slot, upstreamError);
+    attempt.start();
+    return attempt.promise;
+  };
+  return (req, ctx) => {
+    const pick: PickRequest = { clientAddress: ctx.clientAddress, headers: req.headers, exclude: null };
+    // Not async: a server free at once (the common case) costs no promise or microtask to get,
+    // and the context is asked for its AbortSignal only if the request has to queue.
+    let acquired: UpstreamServer | Promise<UpstreamServer>;
+    try {
+      acquired = pool.acquire(pick, ctx);
+    } catch (err) {
+      return acquireFailed(pool, ctx, err);
     }
+    if (acquired instanceof Promise) return acquired.then((server) => send(req, ctx, pick, server), (err: unknown) => acquireFailed(pool, ctx, err));
+    return send(req, ctx, pick, acquired);
   };
 }
 
-/** The next server for a failed attempt, or null when the failure must be answered. */
-function retryTarget(pool: UpstreamPool, req: PorticoRequest, ctx: RequestContext, pick: PickRequest, err: unknown, tried: Set<UpstreamServer>): UpstreamServer | null {
-  if (ctx.aborted || tried.size > pool.settings.retries || !isRetryable(err, req)) return null;
-  if (!pool.budget.withdraw()) return null;
-  return pool.tryAcquire({ ...pick, exclude: tried });
+/** No server could be had: the pool's maintenance page, or the error (a promise either way, never a throw). */
+function acquireFailed(pool: UpstreamPool, ctx: RequestContext, err: unknown): Promise<PorticoResponse> {
+  if (err instanceof AllServersDownError && pool.maintenance !== null) return Promise.resolve(maintenanceResponse(pool, err));
+  // The client left while queued: nginx's 499, not a server error.
+  if (ctx.aborted && !(err instanceof HttpError)) return Promise.reject(new HttpError(499, 'CLIENT_CLOSED_REQUEST', 'client closed the request', { cause: err }));
+  return Promise.reject(err);
 }
 
 function maintenanceResponse(pool: UpstreamPool, err: AllServersDownError): PorticoResponse {
@@ -116,36 +73,6 @@ function maintenanceResponse(pool: UpstreamPool, err: AllServersDownError): Port
     },
     body: pool.maintenance as Buffer,
   };
-}
-
-function appendSetCookie(headers: ResponseHeaders, cookie: string): void {
-  const existing = headers['set-cookie'];
-  headers['set-cookie'] = existing === undefined ? cookie : [...(Array.isArray(existing) ? existing : [existing]), cookie];
-}
-
-function toResponse(res: Dispatcher.ResponseData, timings: { name: string; dur: number }[]): PorticoResponse {
-  const upstream = res.headers as Record<string, string | string[] | undefined>;
-  const listed = upstream['connection'] === undefined ? null : connectionOptions(upstream['connection']);
-  const headers: ResponseHeaders = {};
-  for (const name in upstream) {
-    const v = upstream[name];
-    if (v === undefined || HOP_BY_HOP.has(name) || (listed !== null && listed.includes(name))) continue;
-    if (name === 'server-timing') {
-      // The upstream's own entries (e.g. the app worker's `app;dur=`) continue the journey's list.
-      for (const entry of Array.isArray(v) ? v : [v]) timings.push({ name: entry, dur: -1 });
-      continue;
-    }
-    headers[name] = v;
-  }
-  // Trailers (RFC 9110 §6.5) ride on the response, read lazily once the body has ended.
-  return new UpstreamResponse(res, headers);
-}
-
-/** The own client's response: its fields are end-to-end already; Server-Timing entries join the journey's. */
-function ownResponse(res: H1Response, timings: { name: string; dur: number }[]): PorticoResponse {
-  const entries = res.serverTiming;
-  if (entries !== null) for (const entry of entries) timings.push({ name: entry, dur: -1 });
-  return res;
 }
 
 /** Stable codes for each way an upstream can fail (what nginx logs as upstream errors). */

@@ -9,7 +9,28 @@ import { forwardedElement, parseForwarded } from '../edge/forwarded.ts';
 /** Never forwarded besides hop-by-hop: `expect` is answered by the edge (RFC 9110 §10.1.1). */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect']);
 
-export function upstreamRequestHeaders(headers: RequestHeaders, ctx: RequestContext): Record<string, string> {
+/**
+ * Our Forwarded element for the last (peer, scheme, host) seen: on one route these rarely change
+ * between requests, so the proxy keeps one of these per route handler and formats once per change.
+ */
+export class ForwardedMemo {
+  private peer = '';
+  private scheme = '';
+  private host: string | undefined = undefined;
+  private value = '';
+
+  element(peer: string, scheme: string, host: string | undefined): string {
+    if (peer !== this.peer || scheme !== this.scheme || host !== this.host || this.value === '') {
+      this.peer = peer;
+      this.scheme = scheme;
+      this.host = host;
+      this.value = forwardedElement(peer, scheme, host);
+    }
+    return this.value;
+  }
+}
+
+export function upstreamRequestHeaders(headers: RequestHeaders, ctx: RequestContext, memo: ForwardedMemo | null = null): Record<string, string> {
   const peerTrusted = ctx.peerTrusted;
   const listed = headers['connection'] === undefined ? null : connectionOptions(headers['connection']);
   const out: Record<string, string> = {};
@@ -25,7 +46,7 @@ export function upstreamRequestHeaders(headers: RequestHeaders, ctx: RequestCont
   }
   // RFC 7239 §4: append our hop to a trusted chain; a client's own (or a malformed) one is replaced.
   const priorForwarded = peerTrusted ? headers['forwarded'] : undefined;
-  const element = forwardedElement(ctx.peerAddress, ctx.scheme, headers['host']);
+  const element = memo === null ? forwardedElement(ctx.peerAddress, ctx.scheme, headers['host']) : memo.element(ctx.peerAddress, ctx.scheme, headers['host']);
   out['forwarded'] = priorForwarded !== undefined && parseForwarded(priorForwarded) !== null ? `${priorForwarded}, ${element}` : element;
   out['x-real-ip'] = ctx.clientAddress;
   out['x-request-id'] = ctx.id;

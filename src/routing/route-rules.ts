@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { PayloadTooLargeError } from '../http/errors.ts';
 import type { Handler, PorticoRequest, PorticoResponse, ResponseHeaders } from '../http/types.ts';
+import type { RequestContext } from '../http/context.ts';
 import type { ResolvedHeaderRules, ResolvedRoute } from '../config/resolved.ts';
 import { contentType } from '../static/mime.ts';
 import { expand } from './captures.ts';
@@ -91,25 +92,31 @@ function responseHeadersLayer(next: Handler, rules: ResolvedHeaderRules): Handle
  * origin the client used, with the route's stripped prefix put back.
  */
 function locationLayer(next: Handler, sentHost: string | null): Handler {
-  return async (req, ctx) => {
-    const res = await next(req, ctx);
-    const upstream = ctx.upstreamAddress;
-    const authorities: string[] = [];
-    if (upstream !== null && !upstream.startsWith('unix:')) authorities.push(upstream);
-    if (sentHost !== null) authorities.push(sentHost);
-    if (authorities.length === 0) return res;
-    for (const name of ['location', 'content-location'] as const) {
-      const v = res.headers[name];
-      if (typeof v !== 'string') continue;
-      for (const base of authorities.flatMap((a) => [`http://${a}`, `https://${a}`])) {
-        if (v === base || v.startsWith(base + '/')) {
-          const prefix = ctx.route !== null && ctx.route.prefix !== '/' && req.path.startsWith(ctx.route.prefix) ? ctx.route.prefix : '';
-          res.headers[name] = `${ctx.scheme}://${req.headers['host'] ?? ctx.host}${prefix}${v.slice(base.length) || '/'}`;
-        }
+  // Not async: a response without Location (nearly all) passes with no extra promise or tick.
+  return (req, ctx) => {
+    const res = next(req, ctx);
+    return res instanceof Promise ? res.then((r) => rewriteLocation(r, req, ctx, sentHost)) : rewriteLocation(res, req, ctx, sentHost);
+  };
+}
+
+function rewriteLocation(res: PorticoResponse, req: PorticoRequest, ctx: RequestContext, sentHost: string | null): PorticoResponse {
+  if (res.headers['location'] === undefined && res.headers['content-location'] === undefined) return res;
+  const upstream = ctx.upstreamAddress;
+  const authorities: string[] = [];
+  if (upstream !== null && !upstream.startsWith('unix:')) authorities.push(upstream);
+  if (sentHost !== null) authorities.push(sentHost);
+  if (authorities.length === 0) return res;
+  for (const name of ['location', 'content-location'] as const) {
+    const v = res.headers[name];
+    if (typeof v !== 'string') continue;
+    for (const base of authorities.flatMap((a) => [`http://${a}`, `https://${a}`])) {
+      if (v === base || v.startsWith(base + '/')) {
+        const prefix = ctx.route !== null && ctx.route.prefix !== '/' && req.path.startsWith(ctx.route.prefix) ? ctx.route.prefix : '';
+        res.headers[name] = `${ctx.scheme}://${req.headers['host'] ?? ctx.host}${prefix}${v.slice(base.length) || '/'}`;
       }
     }
-    return res;
-  };
+  }
+  return res;
 }
 
 /** Error pages (nginx `error_page 404 /404.html`): files read once per config snapshot. */

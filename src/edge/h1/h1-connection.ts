@@ -204,12 +204,13 @@ export class H1Connection implements DataSink {
     const peer = this.socket.remoteAddress ?? '';
     const trusted = this.owner.runtime.trusted;
     const peerTrusted = trusted.has(peer);
-    const client = resolveClient(peer, headers, trusted);
-    this.clientProto = client.proto;
+    // An untrusted peer is the client (resolveClient's own first answer), without asking twice.
+    const client = peerTrusted ? resolveClient(peer, headers, trusted) : null;
+    this.clientProto = client === null ? null : client.proto;
     const sentId = headers['x-request-id'];
-    const ctx = this.ctx = new RequestContext(peer, peerTrusted, client.address, this.socket.remotePort ?? 0, this.owner.scheme,
+    const ctx = this.ctx = new RequestContext(peer, peerTrusted, client === null ? peer : client.address, this.socket.remotePort ?? 0, this.owner.scheme,
       hostName(headers.host), peerTrusted && isAcceptableRequestId(sentId) ? sentId : undefined);
-    this.edgeSlot = ctx.startTiming('edge');
+    this.edgeSlot = ctx.startTiming('edge', ctx.startedAt);
     return ctx;
   }
 
@@ -308,7 +309,8 @@ export class H1Connection implements DataSink {
     }
     this.response = res;
     this.keepAlive = plan.keepAlive;
-    this.startBytes = this.socket.bytesWritten;
+    // bytesWritten walks the socket's write queue: read it only when an access log wants the count.
+    if (this.owner.runtime.onResponse !== undefined) this.startBytes = this.socket.bytesWritten;
     this.headBytes = plan.head.length;
     if (plan.stream === null) discard(res.body);
     this.writer.send(plan);

@@ -273,12 +273,27 @@ const WRITER_OWNED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-lengt
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
 
+/** Names nearly every message carries, all tokens: a Set hit (~10 ns) instead of TOKEN_RE (~60 ns) per field. */
+const COMMON_FIELD_NAMES: ReadonlySet<string> = new Set([
+  'accept', 'accept-encoding', 'accept-language', 'accept-ranges', 'age', 'authorization', 'cache-control',
+  'content-encoding', 'content-language', 'content-length', 'content-location', 'content-range', 'content-type',
+  'cookie', 'date', 'etag', 'expires', 'forwarded', 'host', 'if-modified-since', 'if-none-match', 'last-modified',
+  'location', 'origin', 'referer', 'server', 'server-timing', 'set-cookie', 'strict-transport-security',
+  'user-agent', 'vary', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-portico-error',
+  'x-real-ip', 'x-request-id',
+]);
+
+/** A field name we may send: a token (RFC 9110 §5.1). */
+export function isFieldName(name: string): boolean {
+  return COMMON_FIELD_NAMES.has(name) || TOKEN_RE.test(name);
+}
+
 /** Response fields as text; null if a layer produced a name or value that could split the response. */
 export function serializeFields(headers: ResponseHeaders): string | null {
   let out = '';
   for (const name in headers) {
     if (WRITER_OWNED.has(name)) continue;
-    if (!TOKEN_RE.test(name)) return null;
+    if (!isFieldName(name)) return null;
     const v = headers[name];
     if (typeof v === 'string') {
       if (BAD_VALUE_RE.test(v)) return null;

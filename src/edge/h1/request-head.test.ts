@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpError } from '../../http/errors.ts';
-import { ChunkedDecoder, HeadFault } from './http1-syntax.ts';
+import { ChunkedDecoder, HeadFault, isFieldName, serializeFields } from './http1-syntax.ts';
 import { RequestHeadParser, headLimits } from './request-head.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
 
@@ -120,5 +120,19 @@ test('chunked decoding: extensions and trailers dropped; bad framing and overflo
   assert.equal(decode('5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n'), 'hello!');
   for (const bad of ['5\r\nhelloX\r\n0\r\n\r\n', 'g\r\n', '5\nhello', '1000000000000\r\n', '\r\n', '5\r\nhello\r\n0\r\nX T\r\n\r\n', '0\r\n\rX']) {
     assert.throws(() => decode(bad), HeadFault, JSON.stringify(bad));
+  }
+});
+
+test('serializeFields: common names take the Set, every name and value is still checked', () => {
+  assert.equal(serializeFields({ 'content-type': 'text/plain', 'x-custom_1': 'a', 'set-cookie': ['a=1', 'b=2'], 'content-length': '9' }),
+    'content-type: text/plain\r\nx-custom_1: a\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n');
+  for (const name of ['content-type', 'server', 'x-request-id', 'accept']) assert.equal(isFieldName(name), true, name);
+  for (const bad of ['', 'bad name', 'x:y', 'x\r\ny', 'ü']) {
+    assert.equal(isFieldName(bad), false, JSON.stringify(bad));
+    assert.equal(serializeFields({ [bad]: 'v' }), null, JSON.stringify(bad));
+  }
+  for (const value of ['a\r\nx-injected: 1', 'a\nb', 'a\0b', 'a\x7fb']) {
+    assert.equal(serializeFields({ 'content-type': value }), null, JSON.stringify(value));
+    assert.equal(serializeFields({ 'set-cookie': ['ok=1', value] }), null, JSON.stringify(value));
   }
 });

@@ -3,6 +3,7 @@
 // handleEvent), so watching the caller's signal costs no closure per request.
 import type { Readable } from 'node:stream';
 import type { ResponseHeaders } from '../../http/types.ts';
+import type { AbortWatch } from '../../http/context.ts';
 import { ABORTED, UpstreamClientError } from './errors.ts';
 
 export interface ExchangeRequest {
@@ -12,7 +13,8 @@ export interface ExchangeRequest {
   /** End-to-end fields as forward.ts built them (lowercase names). */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Readable | null;
-  readonly signal: AbortSignal | null;
+  /** The caller going away: an AbortSignal, or the request's RequestContext itself (no controller per request). */
+  readonly signal: AbortWatch | null;
 }
 
 export interface UpstreamResponse {
@@ -29,6 +31,12 @@ export interface UpstreamResponse {
   trailers?: Promise<Record<string, string> | null>;
 }
 
+/** Who hears how an exchange ended: a promise's resolvers, or a caller's own object (no promise per request). */
+export interface ExchangeSink {
+  resolve(res: UpstreamResponse): void;
+  reject(err: unknown): void;
+}
+
 /** Where an exchange currently is, so an abort can reach it. */
 export interface ExchangeHolder {
   abortExchange(ex: Exchange, err: Error): void;
@@ -40,22 +48,26 @@ export class Exchange {
   readonly head: string;
   /** The body goes chunk-framed. */
   readonly chunked: boolean;
-  readonly promise: Promise<UpstreamResponse>;
-  readonly resolve: (res: UpstreamResponse) => void;
-  readonly reject: (err: unknown) => void;
+  private readonly sink: ExchangeSink;
   holder: ExchangeHolder | null = null;
   /** Sent once more on a fresh connection already (a stale keep-alive connection). */
   retried = false;
 
-  constructor(req: ExchangeRequest, head: string, chunked: boolean) {
+  constructor(req: ExchangeRequest, head: string, chunked: boolean, sink: ExchangeSink) {
     this.req = req;
     this.head = head;
     this.chunked = chunked;
-    const { promise, resolve, reject } = Promise.withResolvers<UpstreamResponse>();
-    this.promise = promise;
-    this.resolve = resolve;
-    this.reject = reject;
+    this.sink = sink;
     req.signal?.addEventListener('abort', this);
+  }
+
+  /** The response head is in (the body may still stream). */
+  resolve(res: UpstreamResponse): void {
+    this.sink.resolve(res);
+  }
+
+  reject(err: unknown): void {
+    this.sink.reject(err);
   }
 
   /** The exchange is over (answered, failed, or its body done): stop watching the signal. */

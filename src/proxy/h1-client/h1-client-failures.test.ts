@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { h1PoolFor } from './for-server.ts';
+import type { UpstreamResponse } from './exchange.ts';
+import { RequestContext } from '../../http/context.ts';
 import { isRetryable } from '../retryable.ts';
 import { waitFor } from '../../../test/helpers/servers.ts';
 import { get, ok, text, upstreamKit } from '../../../test/helpers/raw-upstream.ts';
@@ -156,4 +158,28 @@ test('backpressure: a consumer that stops reading stops the upstream; memory sta
   let n = 0;
   for await (const c of body) n += (c as Buffer).length;
   assert.equal(n, TOTAL);
+});
+
+test('send(): a sink hears the answer without a promise; a RequestContext watches the client leave (no AbortController)', async () => {
+  const up = await rawUpstream((s, head) => {
+    if (head.startsWith('GET /now')) s.write(ok('now'));
+    // '/never' never answers
+  });
+  const p = pool(up.port, { connections: 1 });
+  const answered = Promise.withResolvers<UpstreamResponse>();
+  p.send({ method: 'GET', path: '/now', headers: { host: 'example.test' }, body: null, signal: null }, answered);
+  assert.equal(await text(await answered.promise), 'now');
+  // The edge's context as the abort watch: the client leaving fails the exchange and closes its connection.
+  const ctx = new RequestContext('127.0.0.1', false, '127.0.0.1', 1, 'http', 'example.test');
+  const failed = Promise.withResolvers<UpstreamResponse>();
+  p.send({ method: 'GET', path: '/never', headers: { host: 'example.test' }, body: null, signal: ctx }, failed);
+  await waitFor(() => up.heads.length === 2, 'request upstream');
+  ctx.abort();
+  await assert.rejects(failed.promise, (err: Error & { code?: string }) => err.code === 'UND_ERR_ABORTED');
+  await waitFor(() => up.closed === 1, 'connection closed after the client left');
+  // A context the client already left is refused at once (synchronously), before anything is sent.
+  let refused: unknown = null;
+  p.send({ method: 'GET', path: '/now', headers: { host: 'example.test' }, body: null, signal: ctx }, { resolve: () => assert.fail('sent'), reject: (err) => { refused = err; } });
+  assert.equal((refused as { code?: string } | null)?.code, 'UND_ERR_ABORTED');
+  assert.equal(up.heads.length, 2);
 });

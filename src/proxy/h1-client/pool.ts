@@ -4,13 +4,13 @@
 // the data plane (docs/io-model.md, model B): one string per request head, no per-request stream
 // objects for responses that arrive whole, no timer objects per request.
 import { ABORTED, UpstreamClientError } from './errors.ts';
-import { Exchange, type ExchangeHolder, type ExchangeRequest, type UpstreamResponse } from './exchange.ts';
+import { Exchange, type ExchangeHolder, type ExchangeRequest, type ExchangeSink, type UpstreamResponse } from './exchange.ts';
 import { UpstreamConnection } from './connection.ts';
 import type { ConnectionHost, ConnectionLike, H1PoolOptions } from './pool-options.ts';
 import { sendsChunked, serializeRequestHead } from './request-head.ts';
 
 export type { H1PoolOptions } from './pool-options.ts';
-export type { ExchangeRequest, UpstreamResponse } from './exchange.ts';
+export type { ExchangeRequest, ExchangeSink, UpstreamResponse } from './exchange.ts';
 
 export class H1Pool implements ConnectionHost, ExchangeHolder {
   readonly options: H1PoolOptions;
@@ -30,16 +30,29 @@ export class H1Pool implements ConnectionHost, ExchangeHolder {
   }
 
   request(req: ExchangeRequest): Promise<UpstreamResponse> {
-    if (req.signal?.aborted === true) return Promise.reject(new UpstreamClientError(ABORTED, 'request aborted by the client'));
+    const answer = Promise.withResolvers<UpstreamResponse>();
+    this.send(req, answer);
+    return answer.promise;
+  }
+
+  /**
+   * request() without a promise: `sink` hears the answer, from inside the connection's read (the
+   * head parsed), or the failure. A request refused before it is sent (aborted, a field that
+   * would break the framing) is rejected synchronously, from inside this call.
+   */
+  send(req: ExchangeRequest, sink: ExchangeSink): void {
+    if (req.signal?.aborted === true) {
+      sink.reject(new UpstreamClientError(ABORTED, 'request aborted by the client'));
+      return;
+    }
     let head: string;
     try {
       head = serializeRequestHead(req, this.options.hostHeader);
     } catch (err) {
-      return Promise.reject(err);
+      sink.reject(err);
+      return;
     }
-    const ex = new Exchange(req, head, req.body !== null && sendsChunked(req.headers));
-    this.dispatch(ex, false);
-    return ex.promise;
+    this.dispatch(new Exchange(req, head, req.body !== null && sendsChunked(req.headers), sink), false);
   }
 
   dispatch(ex: Exchange, fresh: boolean): void {

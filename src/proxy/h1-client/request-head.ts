@@ -2,6 +2,7 @@
 // origin-form target, the fields forward.ts built (end-to-end only), and our own framing: the
 // client's Content-Length when known, else chunked for a body, nothing for no body.
 import { HOP_BY_HOP } from '../../http/headers.ts';
+import { isFieldName } from '../../edge/h1/http1-syntax.ts';
 
 /** Framing and connection fields are the client's alone; `expect` is answered by the edge (RFC 9110 §10.1.1). */
 const OWN_FIELDS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-length', 'expect', 'host']);
@@ -30,7 +31,7 @@ export function serializeRequestHead(req: RequestHeadInput, defaultHost: string)
   for (const name in headers) {
     if (OWN_FIELDS.has(name)) continue;
     const value = headers[name];
-    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw new Error(`invalid request field "${name}" for upstream`);
+    if (!isFieldName(name) || BAD_VALUE.test(value)) throw new Error(`invalid request field "${name}" for upstream`);
     head += name + ': ' + value + '\r\n';
   }
   const cl = headers['content-length'];

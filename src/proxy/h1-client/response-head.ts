@@ -110,10 +110,13 @@ export class ResponseHeadParser implements FieldSink {
   private decideFraming(method: string): void {
     const status = this.status;
     const connection = this.connection;
-    this.keepAlive = this.version === '1.1'
+    // A lone `Connection: keep-alive` (what nginx sends on every keep-alive response) keeps the
+    // connection in either version and lists no other field: no list to walk.
+    const plainKeepAlive = connection !== undefined && connection.length === 10 && connection.toLowerCase() === 'keep-alive';
+    this.keepAlive = plainKeepAlive || (this.version === '1.1'
       ? connection === undefined || !hasToken(connection, 'close')
-      : connection !== undefined && hasToken(connection, 'keep-alive');
-    if (connection !== undefined) {
+      : connection !== undefined && hasToken(connection, 'keep-alive'));
+    if (connection !== undefined && !plainKeepAlive) {
       for (const name of connectionOptions(connection)) delete this.headers[name]; // RFC 9110 §7.6.1
     }
     const te = this.te;
