@@ -66,6 +66,8 @@ export class Stack implements EdgeRuntime {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly appPools = new Map<string, UpstreamPool>();
   private readonly apps = new Map<string, AppServer>();
+  /** The module each worker app was started with: a reload rolls workers on the same file. */
+  private readonly appModules = new Map<string, string>();
   /** Apps with `mode: 'in-process'`: imported into this process, called without a socket. */
   private readonly inProcessApps: InProcessApps;
   /** Each cached route's cache, by route name and settings: its content survives a reload that keeps them. */
@@ -354,12 +356,16 @@ export class Stack implements EdgeRuntime {
     for (const [name, c] of Object.entries(config.apps)) {
       const running = this.apps.has(name) ? 'workers' : this.inProcessApps.has(name) ? 'in-process' : c.mode;
       if (running !== c.mode) throw new Error(`apps.${name}.mode changed from '${running}' to '${c.mode}': restart to apply it (reload refused; the app keeps running as before)`);
+      // Workers re-import their module on reload; a different file is a different app, not new code.
+      const started = this.appModules.get(name);
+      if (started !== undefined && started !== c.module) throw new Error(`apps.${name}.module changed from ${started} to ${c.module}: restart to apply it (reload refused; the app keeps running as before)`);
     }
     // Imported first: a module that fails refuses the reload before any worker is rolled.
     await this.inProcessApps.sync(config, reloading);
     for (const [name, app] of this.apps) {
       if (config.apps[name] === undefined) {
         this.apps.delete(name);
+        this.appModules.delete(name);
         await app.stop(config.shutdownTimeout);
       }
     }
@@ -383,6 +389,7 @@ export class Stack implements EdgeRuntime {
         log: (level, msg, fields) => this.options.log(level, msg, { app: name, ...fields }),
       });
       this.apps.set(name, app);
+      this.appModules.set(name, c.module);
       const pool = this.appPool(name, config);
       const sync = () => pool.setServers(app.sockets().map((s) => ({ url: `unix:${s}`, weight: 1 })));
       app.on('change', sync);
