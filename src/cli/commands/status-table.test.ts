@@ -26,3 +26,12 @@ test('status prints one aligned worker table per app', () => {
 test('status with no apps says so', () => {
   assert.match(formatStatus({ pid: 1, uptime: 1, listeners: [], apps: {} }), /\nno apps\n$/);
 });
+
+test('status lists in-process apps (no workers) with their generation, requests and module', () => {
+  const out = formatStatus({
+    pid: 1, uptime: 1, listeners: [], apps: {},
+    inProcessApps: { api: { mode: 'in-process', module: '/srv/api.ts', generation: 3, uptime: 75, requests: 42, waiting: 1 } },
+  });
+  assert.doesNotMatch(out, /no apps/);
+  assert.match(out, /\napp api: in-process \(generation 3, up 1m15s\), 42 requests, 1 waiting, module \/srv\/api\.ts\n$/);
+});

@@ -20,6 +20,8 @@ interface StatusBody {
   uptime?: number;
   listeners?: { name: string; host: string; port: number }[];
   apps?: Record<string, WorkerRow[]>;
+  /** `apps.<name>.mode: 'in-process'`: no workers, one line each. */
+  inProcessApps?: Record<string, { module?: string; generation?: number; uptime?: number; requests?: number; waiting?: number }>;
 }
 
 const COLUMNS: { title: string; cell: (w: WorkerRow) => string; left?: boolean }[] = [
@@ -41,10 +43,14 @@ export function formatStatus(body: unknown): string {
   lines.push(`portico pid ${s.pid ?? '?'}, up ${duration(s.uptime ?? 0)}`);
   for (const l of s.listeners ?? []) lines.push(`listener ${l.name}: ${l.host}:${l.port}`);
   const apps = Object.entries(s.apps ?? {});
-  if (apps.length === 0) lines.push('', 'no apps');
+  const inProcess = Object.entries(s.inProcessApps ?? {});
+  if (apps.length === 0 && inProcess.length === 0) lines.push('', 'no apps');
   for (const [name, workers] of apps) {
     lines.push('', `app ${name}: ${workers.filter((w) => w.state === 'ready').length} ready of ${workers.length} worker(s)`);
     lines.push(...table(workers));
+  }
+  for (const [name, a] of inProcess) {
+    lines.push('', `app ${name}: in-process (generation ${a.generation ?? '?'}, up ${duration(a.uptime ?? 0)}), ${a.requests ?? 0} requests, ${a.waiting ?? 0} waiting, module ${a.module ?? '?'}`);
   }
   return lines.join('\n') + '\n';
 }
