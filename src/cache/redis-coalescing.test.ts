@@ -1,33 +1,15 @@
 // Coalescing across instances that share a Redis store (coalesce-lock.ts), against a real
 // redis-server this file starts on a loopback port: one instance fetches, the others wait for it.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
-import { startRedis, type RedisServer } from '../../test/helpers/redis-server.ts';
+import { useRedisServer } from './redis-test-server.ts';
 import { waitFor } from '../../test/helpers/servers.ts';
 import type { PorticoResponse } from '../http/types.ts';
-import { RedisCacheStore, type RedisCacheClient } from './redis-store.ts';
+import { RedisCacheStore } from './redis-store.ts';
 import { Clock, makeCache, ok, origin, request, send } from './test-helpers.ts';
 
-let server: RedisServer;
-const clients: RedisCacheClient[] = [];
+const { client } = useRedisServer();
 let n = 0;
-
-async function client(): Promise<RedisCacheClient> {
-  const c = createClient({ url: server.url });
-  await c.connect();
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  server = await startRedis();
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  await server?.stop();
-});
 
 /** A Redis store that counts how often a waiter asked whether the lock is held. */
 class WatchedStore extends RedisCacheStore {

@@ -1,31 +1,13 @@
 // The Redis store against a real redis-server this file starts on a loopback port and stops.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
-import { startRedis, type RedisServer } from '../../test/helpers/redis-server.ts';
-import { RedisCacheStore, type RedisCacheClient } from './redis-store.ts';
+import { useRedisServer } from './redis-test-server.ts';
+import { RedisCacheStore } from './redis-store.ts';
 import { entry, storeConformance } from './store-conformance.ts';
 import { Clock, makeCache, ok, origin, request, send } from './test-helpers.ts';
 
-let server: RedisServer;
-const clients: RedisCacheClient[] = [];
+const { client } = useRedisServer();
 let n = 0;
-
-async function client(): Promise<RedisCacheClient> {
-  const c = createClient({ url: server.url });
-  await c.connect();
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  server = await startRedis();
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  await server?.stop();
-});
 
 // A prefix per store: cases cannot see each other's keys.
 storeConformance('redis', async () => new RedisCacheStore({ client: await client(), prefix: `t${++n}:` }));
