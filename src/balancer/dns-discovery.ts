@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { UpstreamServerConfig } from './server.ts';
 import type { PoolLog } from './pool-settings.ts';
 import type { SrvDiscoveryConfig } from './srv-discovery.ts';
+import { RefreshLoop } from './refresh-loop.ts';
 
 /** "No such name" and "no records of this type": answers (the service scaled to zero), not failures. */
 export const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
@@ -51,8 +52,7 @@ export class DnsDiscovery implements Discovery {
   /** Name → sorted addresses of the last good answer. */
   private readonly answers = new Map<string, string[]>();
   private names: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private readonly loop = new RefreshLoop(() => this.refresh(), () => this.config.ttl);
   lookups = 0;
   failures = 0;
 
@@ -88,24 +88,15 @@ export class DnsDiscovery implements Discovery {
     this.names = [...new Set(urls.map(hostnameOf).filter((n) => n !== null).map((n) => n.host))];
     for (const known of [...this.answers.keys()]) if (!this.names.includes(known)) this.answers.delete(known);
     await this.refresh();
-    if (this.timer === null && !this.stopped) this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
   status(): Record<string, unknown> {
     return { ttl: this.config.ttl, names: Object.fromEntries(this.answers), lookups: this.lookups, failures: this.failures };
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(() => {
-      void this.refresh().finally(() => { if (!this.stopped) this.schedule(); });
-    }, this.config.ttl);
-    this.timer.unref();
   }
 
   private async refresh(): Promise<void> {
@@ -126,7 +117,7 @@ export class DnsDiscovery implements Discovery {
       changed = true;
       this.log('info', `DNS: ${name} → ${addresses.join(', ') || 'no address'}`, { name });
     }));
-    if (changed && !this.stopped) this.onChange();
+    if (changed && !this.loop.stopped) this.onChange();
   }
 }
 

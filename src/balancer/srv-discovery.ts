@@ -11,6 +11,7 @@ import type { SrvRecord } from 'node:dns';
 import type { UpstreamServerConfig } from './server.ts';
 import type { PoolLog } from './pool-settings.ts';
 import { NO_RECORDS, addressesOf, makeResolver, type Discovery, type DiscoveryConfig } from './dns-discovery.ts';
+import { RefreshLoop } from './refresh-loop.ts';
 
 export interface SrvDiscoveryConfig {
   readonly type: 'dns-srv';
@@ -29,8 +30,7 @@ export class SrvDiscovery implements Discovery {
   private readonly log: PoolLog;
   private answer: UpstreamServerConfig[] = [];
   private records: SrvRecord[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private readonly loop = new RefreshLoop(() => this.refresh(), () => this.config.ttl);
   lookups = 0;
   failures = 0;
 
@@ -55,24 +55,15 @@ export class SrvDiscovery implements Discovery {
 
   async watch(): Promise<void> {
     await this.refresh();
-    if (this.timer === null && !this.stopped) this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
   status(): Record<string, unknown> {
     return { type: 'dns-srv', name: this.config.name, ttl: this.config.ttl, records: this.records, lookups: this.lookups, failures: this.failures };
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(() => {
-      void this.refresh().finally(() => { if (!this.stopped) this.schedule(); });
-    }, this.config.ttl);
-    this.timer.unref();
   }
 
   private async refresh(): Promise<void> {
@@ -90,7 +81,7 @@ export class SrvDiscovery implements Discovery {
     }
     this.records = records;
     const key = (list: UpstreamServerConfig[]) => JSON.stringify(list.map((s) => [s.url, s.weight, s.backup]));
-    if (key(servers) === key(this.answer) || this.stopped) return;
+    if (key(servers) === key(this.answer) || this.loop.stopped) return;
     this.answer = servers;
     const shown = servers.map((s) => `${s.url.slice(7)} w${s.weight}${s.backup === true ? ' backup' : ''}`).join(', ');
     this.log('info', `SRV: ${name} → ${shown || 'no server'}`, { name });
