@@ -150,3 +150,23 @@ test('traversal attempts never read outside the root', async () => {
   }
   assert.match(await raw('/inside-link.html'), /^HTTP\/1.1 200[\s\S]*<h1>home<\/h1>/, 'a symlink inside the root is fine');
 });
+
+test('a changed file is served once the open-file cache re-checks it (hot path included)', async () => {
+  writeFileSync(join(root, 'changing.txt'), 'version one');
+  assert.equal((await get('/changing.txt')).body.toString(), 'version one');
+  assert.equal((await get('/changing.txt')).body.toString(), 'version one', 'served from the prepared answer');
+  writeFileSync(join(root, 'changing.txt'), 'version two, longer');
+  writeFileSync(join(root, 'changing.txt.gz'), gzipSync('version two, longer'));
+  // Re-checked at most once a second (nginx open_file_cache_valid): poll, bounded.
+  const deadline = Date.now() + 5000;
+  let r = await get('/changing.txt', { 'accept-encoding': 'gzip' });
+  while (r.headers['content-encoding'] !== 'gzip' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r = await get('/changing.txt', { 'accept-encoding': 'gzip' });
+  }
+  assert.equal(r.headers['content-encoding'], 'gzip', 'a sibling that appeared is offered');
+  assert.equal(r.headers.vary, 'Accept-Encoding');
+  const plain = await get('/changing.txt');
+  assert.equal(plain.body.toString(), 'version two, longer');
+  assert.equal(plain.headers['content-length'], String('version two, longer'.length));
+});

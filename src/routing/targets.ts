@@ -90,9 +90,11 @@ function baseTarget(route: ResolvedRoute, deps: TargetDeps): BuiltTarget {
     case 'respond': {
       const { status, body, headers } = route.respond;
       const h = { 'content-type': 'text/plain; charset=utf-8', ...lower(headers) };
+      // Encoded once: a 10 KiB string body cost ~10 µs per request to encode and collect.
+      const bytes = Buffer.from(body);
       // Each response gets its own headers object: the edge adds per-request fields to it.
       return {
-        handler: () => ({ status, headers: { ...h }, body }),
+        handler: () => ({ status, headers: { ...h }, body: bytes }),
         stages: [{ name: 'respond', describe: `fixed ${status} response` }],
       };
     }

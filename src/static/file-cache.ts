@@ -33,6 +33,8 @@ const MAX_ENTRIES = 10_000;
 
 export class FileCache {
   private readonly slots = new Map<string, Slot>();
+  /** Loads under way: requests arriving while a path is re-checked share one stat (no herd). */
+  private readonly loading = new Map<string, Promise<FileInfo>>();
   private bytes = 0;
   private readonly root: string;
   private readonly maxFileBytes: number;
@@ -53,18 +55,44 @@ export class FileCache {
     this.now = options.now ?? Date.now;
   }
 
-  async lookup(path: string): Promise<FileInfo> {
+  /**
+   * What a lookup would answer without touching the disk, or undefined once the entry is older
+   * than `validMs` (or absent). `now` lets a caller checking several paths read the clock once.
+   * Recency is not refreshed here: the LRU order is that of the last (re-)check, at most
+   * `validMs` old, which keeps this path free of map writes.
+   */
+  fresh(path: string, now: number = this.now()): FileInfo | undefined {
+    const slot = this.slots.get(path);
+    return slot !== undefined && now - slot.checkedAt < this.validMs ? slot.info : undefined;
+  }
+
+  /** The current clock of this cache (Date.now unless a test gives its own). */
+  clock(): number {
+    return this.now();
+  }
+
+  lookup(path: string): Promise<FileInfo> {
     const now = this.now();
     const slot = this.slots.get(path);
     if (slot !== undefined && now - slot.checkedAt < this.validMs) {
       // Refresh recency: Map order is the LRU order.
       this.slots.delete(path);
       this.slots.set(path, slot);
-      return slot.info;
+      return Promise.resolve(slot.info);
     }
-    const info = await this.load(path, slot?.info);
-    this.store(path, { info, checkedAt: now });
-    return info;
+    let pending = this.loading.get(path);
+    if (pending === undefined) {
+      pending = this.load(path, slot?.info).then((info) => {
+        this.loading.delete(path);
+        this.store(path, { info, checkedAt: now });
+        return info;
+      }, (err: unknown) => {
+        this.loading.delete(path);
+        throw err;
+      });
+      this.loading.set(path, pending);
+    }
+    return pending;
   }
 
   private async load(path: string, previous: FileInfo | undefined): Promise<FileInfo> {

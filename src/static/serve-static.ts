@@ -32,75 +32,137 @@ export interface StaticOptions {
 /** Server preference: smallest output first (RFC 9110 §12.5.3 leaves ties to the server). */
 const SIBLINGS = [['br', '.br'], ['zstd', '.zst'], ['gzip', '.gz']] as const;
 
+/** One representation of a file: its bytes' facts and the header fields that go with it. */
+interface Variant {
+  coding: string | null;
+  info: FileEntry;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a request path resolved to, kept while every file-cache answer it was built from is still
+ * fresh (the same objects `FileCache.fresh` returns): a hot file is then served without a path
+ * walk, a promise or a header computed again. Measured: 10 KiB from memory at ~38 µs of CPU per
+ * request through the slow path against ~24 µs through this one (bench `static`).
+ */
+interface Prepared {
+  deps: { path: string; info: FileInfo }[];
+  identity: Variant;
+  /** Precompressed siblings present, in server preference order. */
+  variants: Variant[];
+  codings: string[];
+}
+
+type FileEntry = FileInfo & { kind: 'file' };
+
+/** Paths remembered at most; the oldest leave first (SPA fallbacks make one per distinct URL). */
+const MAX_PREPARED = 10_000;
+
 export function staticHandler(options: StaticOptions): Handler {
   const { index } = options;
   const cacheControl = cacheControlFor(options.cacheControl);
   const precompressed = options.precompressed ?? true;
   let files: FileCache | null = null;
   let realRoot = '';
-  return async (req, ctx) => {
+  const prepared = new Map<string, Prepared>();
+
+  /** The slow path: walk the path, look files up (stat on a miss), remember what was found. */
+  const resolve = async (req: PorticoRequest, path: string, files: FileCache): Promise<Prepared | PorticoResponse> => {
+    const deps: { path: string; info: FileInfo }[] = [];
+    const look = async (file: string): Promise<FileInfo> => {
+      const info = await files.lookup(file);
+      deps.push({ path: file, info });
+      return info;
+    };
+    let file = resolveUnderRoot(realRoot, path);
+    let info = await look(file);
+    if (info.kind === 'directory') {
+      if (!req.path.endsWith('/')) {
+        // nginx's behaviour: a directory is addressed with its trailing slash.
+        return { status: 301, headers: { location: req.path + '/' + (req.query ? '?' + req.query : '') }, body: null };
+      }
+      file = file + sep + index;
+      info = await look(file);
+    }
+    if (info.kind !== 'file' && options.fallback !== undefined) {
+      file = resolveUnderRoot(realRoot, options.fallback);
+      info = await look(file);
+    }
+    if (info.kind !== 'file') throw new NotFoundError(`no file for ${req.path}`, 'NOT_FOUND');
+    const relative = file.slice(realRoot.length) || '/';
+    const base: Record<string, string> = { 'content-type': contentType(file), 'accept-ranges': 'bytes' };
+    const cc = cacheControl(relative);
+    if (cc !== undefined) base['cache-control'] = cc;
+    const variants: Variant[] = [];
+    if (precompressed) {
+      for (const [coding, ext] of SIBLINGS) {
+        const sibling = await look(file + ext);
+        if (sibling.kind === 'file') variants.push(variant(base, coding, sibling, true));
+      }
+    }
+    const entry: Prepared = { deps, identity: variant(base, null, info, variants.length > 0), variants, codings: variants.map((v) => v.coding!) };
+    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+    prepared.set(path, entry);
+    return entry;
+  };
+
+  return (req, ctx) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw new MethodNotAllowedError(`${req.method} is not allowed on static files`, 'METHOD_NOT_ALLOWED', { headers: { allow: 'GET, HEAD' } });
     }
+    let path = req.path;
+    if (options.stripPrefix && ctx.route !== null && ctx.route.prefix !== '/') path = path.slice(ctx.route.prefix.length) || '/';
+    if (files !== null) {
+      const hit = prepared.get(path);
+      if (hit !== undefined && stillFresh(hit, files)) {
+        ctx.endTiming(ctx.startTiming('static'));
+        return respond(req, pick(hit, req.headers['accept-encoding']));
+      }
+    }
+    return slowPath(req, ctx, path);
+  };
+
+  async function slowPath(req: PorticoRequest, ctx: Parameters<Handler>[1], path: string): Promise<PorticoResponse> {
     const slot = ctx.startTiming('static');
     try {
       if (files === null) {
         realRoot = await realpath(options.root);
-        files = new FileCache(realRoot, { followSymlinks: options.followSymlinks });
+        files ??= new FileCache(realRoot, { followSymlinks: options.followSymlinks });
       }
-      let path = req.path;
-      if (options.stripPrefix && ctx.route !== null && ctx.route.prefix !== '/') path = path.slice(ctx.route.prefix.length) || '/';
-      let file = resolveUnderRoot(realRoot, path);
-      let info = await files.lookup(file);
-      if (info.kind === 'directory') {
-        if (!req.path.endsWith('/')) {
-          // nginx's behaviour: a directory is addressed with its trailing slash.
-          return { status: 301, headers: { location: req.path + '/' + (req.query ? '?' + req.query : '') }, body: null };
-        }
-        file = file + sep + index;
-        info = await files.lookup(file);
-      }
-      if (info.kind !== 'file' && options.fallback !== undefined) {
-        file = resolveUnderRoot(realRoot, options.fallback);
-        info = await files.lookup(file);
-      }
-      if (info.kind !== 'file') throw new NotFoundError(`no file for ${req.path}`, 'NOT_FOUND');
-      const relative = file.slice(realRoot.length) || '/';
-      const headers: Record<string, string> = { 'content-type': contentType(file), 'accept-ranges': 'bytes' };
-      const cc = cacheControl(relative);
-      if (cc !== undefined) headers['cache-control'] = cc;
-      let chosen: FileInfo & { kind: 'file' } = info;
-      if (precompressed) {
-        const variant = await pickSibling(files, file, req.headers['accept-encoding']);
-        if (variant.varies) headers['vary'] = 'Accept-Encoding';
-        if (variant.info !== null) {
-          chosen = variant.info;
-          headers['content-encoding'] = variant.coding!;
-        }
-      }
-      // Each encoding is its own representation with its own validator (RFC 9110 §8.8.3).
-      headers['etag'] = headers['content-encoding'] ? chosen.etag.slice(0, -1) + '-' + headers['content-encoding'] + '"' : chosen.etag;
-      headers['last-modified'] = chosen.lastModified;
-      return respond(req, headers, chosen);
+      const found = await resolve(req, path, files);
+      return 'deps' in found ? respond(req, pick(found, req.headers['accept-encoding'])) : found;
     } finally {
       ctx.endTiming(slot);
     }
-  };
-}
-
-async function pickSibling(files: FileCache, file: string, accept: string | undefined): Promise<{ varies: boolean; info: (FileInfo & { kind: 'file' }) | null; coding: string | null }> {
-  const present: { coding: string; info: FileInfo & { kind: 'file' } }[] = [];
-  for (const [coding, ext] of SIBLINGS) {
-    const info = await files.lookup(file + ext);
-    if (info.kind === 'file') present.push({ coding, info });
   }
-  if (present.length === 0) return { varies: false, info: null, coding: null };
-  const coding = negotiateEncoding(accept, present.map((p) => p.coding));
-  const hit = present.find((p) => p.coding === coding);
-  return { varies: true, info: hit?.info ?? null, coding: hit?.coding ?? null };
 }
 
-function respond(req: PorticoRequest, headers: Record<string, string>, info: FileInfo & { kind: 'file' }): PorticoResponse {
+function stillFresh(p: Prepared, files: FileCache): boolean {
+  const now = files.clock();
+  for (const d of p.deps) if (files.fresh(d.path, now) !== d.info) return false;
+  return true;
+}
+
+function variant(base: Record<string, string>, coding: string | null, info: FileEntry, varies: boolean): Variant {
+  const headers: Record<string, string> = { ...base };
+  if (varies) headers['vary'] = 'Accept-Encoding';
+  if (coding !== null) headers['content-encoding'] = coding;
+  // Each encoding is its own representation with its own validator (RFC 9110 §8.8.3).
+  headers['etag'] = coding !== null ? info.etag.slice(0, -1) + '-' + coding + '"' : info.etag;
+  headers['last-modified'] = info.lastModified;
+  return { coding, info, headers };
+}
+
+function pick(p: Prepared, accept: string | undefined): Variant {
+  if (p.variants.length === 0) return p.identity;
+  const coding = negotiateEncoding(accept, p.codings);
+  return p.variants.find((v) => v.coding === coding) ?? p.identity;
+}
+
+function respond(req: PorticoRequest, chosen: Variant): PorticoResponse {
+  // Each response gets its own headers object: the edge and later layers add fields to it.
+  const headers: Record<string, string> = { ...chosen.headers };
+  const info = chosen.info;
   const etag = headers['etag'];
   // RFC 9110 §13.2.2: If-None-Match is evaluated before If-Modified-Since, which it overrides.
   if (notModified(req.headers['if-none-match'], req.headers['if-modified-since'], etag, info.mtimeMs)) {
