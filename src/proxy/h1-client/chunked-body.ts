@@ -11,7 +11,7 @@ export class ChunkedBody implements DataSink, FieldSink {
   private buf: Buffer | null = null;
   /** Index in `buf` just past the last data slice of the current feed; -1 = none in this feed. */
   private dataEnd = -1;
-  /** Framing since the last data slice: slices of read buffers, never copied until the end. */
+  /** Framing since the last data slice (copies: read buffers are shared, see connection.ts). */
   private readonly tail: Buffer[] = [];
   private sawData = false;
   /** The trailer fields once done; null when there were none. */
@@ -44,7 +44,7 @@ export class ChunkedBody implements DataSink, FieldSink {
       this.tail.length = 0;
       pos = this.dataEnd;
     }
-    if (stop > pos) this.tail.push(buf.subarray(pos, stop));
+    if (stop > pos) this.tail.push(Buffer.from(buf.subarray(pos, stop))); // copy: shared read buffer
     if (this.decoder.done) this.readTrailers();
     return stop;
   }

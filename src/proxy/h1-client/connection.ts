@@ -16,6 +16,14 @@ import { UpstreamBody, type BodySource } from './response-body.ts';
 import type { ConnectionHost } from './pool-options.ts';
 
 const IDLE = 0, HEAD = 1, BODY = 2;
+/**
+ * One read buffer for every upstream connection of this process (net's `onread`): a read lands
+ * here and is parsed at once, so the per-read 64 KiB allocation, Readable.push and 'data' emit
+ * are gone (DESIGN.md: ~8% on the prototype). The price: any byte kept past the callback (a
+ * partial head, body bytes, chunked framing) must be copied out, or the next read of another
+ * connection overwrites it. Those places are marked `copy: shared read buffer`.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** RFC 9110 §9.2.2: methods a client may repeat automatically after a connection failure. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -49,11 +57,14 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
     this.pool = pool;
     const o = pool.options;
     this.head = new ResponseHeadParser(o.maxHeadSize);
-    this.socket = 'path' in o.connect ? net.connect({ path: o.connect.path }) : net.connect({ host: o.connect.host, port: o.connect.port, noDelay: true });
+    // true: keep reading; a full consumer pauses the socket itself (data()).
+    const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array): boolean => { this.onData((buf as Buffer).subarray(0, n)); return true; } };
+    this.socket = 'path' in o.connect
+      ? net.connect({ path: o.connect.path, onread })
+      : net.connect({ host: o.connect.host, port: o.connect.port, noDelay: true, onread });
     this.writer = new RequestBodyWriter(this.socket, this);
     this.arm(o.connectTimeout);
     this.socket.once('connect', () => this.onConnect());
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('timeout', () => this.onTimeout());
     this.socket.on('error', (err) => { this.lastError = err; }); // 'close' follows and carries the consequences
     this.socket.on('close', () => this.onClose());
@@ -98,6 +109,7 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
 
   // ---- response
 
+  /** Bytes read; `chunk` is a view of the shared read buffer, valid only until this returns. */
   private onData(chunk: Buffer): void {
     const ex = this.ex;
     if (ex === null) {
@@ -117,7 +129,7 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
       for (;;) {
         end = head.parse(buf, ex.req.method);
         if (end === -1) {
-          this.pending = buf;
+          this.pending = buf === chunk ? Buffer.from(buf) : buf; // copy: shared read buffer
           return;
         }
         if (head.status >= 200) break;
@@ -142,7 +154,7 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
       this.respond(null);
       this.finish(avail === 0);
     } else if (kind === 'length' && avail >= this.remaining) {
-      this.respond(buf.subarray(pos, pos + this.remaining));
+      this.respond(Buffer.from(buf.subarray(pos, pos + this.remaining))); // copy: shared read buffer
       this.finish(avail === this.remaining); // more than Content-Length: never reuse
     } else if (kind === 'chunked') {
       const chunked = this.chunked;
@@ -190,7 +202,8 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
   }
 
   /** Decoded body bytes (DataSink for the chunked decoder, and the length / close readers). */
-  data(chunk: Buffer): void {
+  data(view: Buffer): void {
+    const chunk = Buffer.from(view); // copy: shared read buffer
     if (this.parts !== null) this.parts.push(chunk);
     else if (this.stream !== null && !this.stream.push(chunk)) {
       // The consumer is full: stop reading, and stop the body clock (a slow client is not a slow upstream).
