@@ -1,5 +1,5 @@
-// Trailers to an h2 client (RFC 9113 §8.1: a trailing HEADERS frame ending the stream): node's
-// http2 compat response sends what the edge adds once the body has ended (waitForTrailers), with
+// Trailers to an h2 client (RFC 9113 §8.1: a trailing HEADERS frame ending the stream): the edge
+// sends them on the stream once the body has ended (waitForTrailers + sendTrailers), with
 // the same filter as HTTP/1.1 (RFC 9110 §6.5.1; RFC 9113 §8.2.2 forbids connection fields anyway).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,8 +3,8 @@
 //   node bench/tls/http2-hello.ts --port P --cert F --key F [--api stream|compat]
 // `--api stream` (the default) is node:http2's own API (`'stream'` + `stream.respond()`), the
 // cheapest way node serves h2: the fair "bare node:http2" row. `--api compat` is the
-// Http2ServerRequest/Response layer (the `(req, res)` listener, as node:http shapes it), which is
-// what Portico's https listener is built on; both rows are shown so the layer's price is visible.
+// Http2ServerRequest/Response layer (the `(req, res)` listener, as node:http shapes it), which
+// Portico's https listener was built on before src/edge/h2; both rows show the layer's price.
 // HTTP/1.1 connections go through node's compat layer either way (the stream API is h2 only).
 import http2 from 'node:http2';
 import { readFileSync } from 'node:fs';

@@ -25,10 +25,13 @@ const echo: Handler = async (req, ctx) => {
   if (req.body !== null) for await (const chunk of req.body) body += String(chunk);
   const seen = { scheme: ctx.scheme, host: ctx.host, httpVersion: req.httpVersion, method: req.method, target: req.target, headers: req.headers, body };
   const payload = JSON.stringify(seen);
-  // On h2 a streamed body goes through node's compat response, a complete one straight onto the stream.
+  // On h2 a complete body goes out as HEADERS + DATA in one go, a streamed one through the body pump.
   const streamed = req.path.startsWith('/streamed');
   const headers: Record<string, string> = { 'content-type': 'application/json', connection: 'keep-alive' };
   if (req.path.endsWith('/bad-head')) headers['bad name'] = 'x';
+  if (req.path.endsWith('/bad-value')) headers['x-split'] = 'a\r\nx-injected: 1';
+  if (req.path.endsWith('/short')) headers['content-length'] = '100000';
+  if (req.path.endsWith('/long')) headers['content-length'] = '3';
   if (req.path.endsWith('/mixed-case')) headers['Content-Type'] = 'text/x-last';
   return { status: 200, headers, body: streamed ? Readable.from([payload]) : payload };
 };
@@ -160,10 +163,10 @@ describe('HTTPS listener', () => {
     }
   });
 
-  it('answers 502 on h2, sending nothing of the head, when a layer returns an invalid field name', async () => {
+  it('answers 502 on h2, sending nothing of the head, when a layer returns an invalid field name or value', async () => {
     const session = http2.connect(`https://localhost:${server.port}`, { ca });
     try {
-      for (const path of ['/bad-head', '/streamed/bad-head']) {
+      for (const path of ['/bad-head', '/streamed/bad-head', '/bad-value', '/streamed/bad-value']) {
         const res = await new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }>((resolve, reject) => {
           const stream = session.request({ ':path': path });
           let head: http2.IncomingHttpHeaders = {};
@@ -175,6 +178,27 @@ describe('HTTPS listener', () => {
         assert.equal(res.headers['content-type'] === 'application/json', false, `${path}: none of the refused head went out`);
         assert.equal(typeof res.headers['x-request-id'], 'string', path);
       }
+    } finally {
+      session.close();
+    }
+  });
+
+  it('resets an h2 stream whose streamed body does not match its Content-Length (RFC 9113 §8.1.1)', async () => {
+    const session = http2.connect(`https://localhost:${server.port}`, { ca });
+    try {
+      for (const path of ['/streamed/short', '/streamed/long']) {
+        const stream = session.request({ ':path': path });
+        stream.on('error', () => {});
+        let received = 0;
+        stream.on('data', (c: Buffer) => (received += c.length));
+        let ended = false;
+        stream.on('end', () => (ended = true));
+        await new Promise((resolve) => stream.on('close', resolve));
+        assert.equal(stream.rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR, path);
+        assert.equal(ended, false, `${path}: never a clean end`);
+        assert.ok(received <= (path.endsWith('long') ? 3 : 100_000), `${path}: ${received} bytes`);
+      }
+      assert.equal((await h2Request(session, { ':path': '/after' })).status, 200, 'the session goes on');
     } finally {
       session.close();
     }

@@ -1,14 +1,17 @@
 // The HTTPS edge: one node:http2 secure server that speaks h2 and HTTP/1.1, chosen per connection
 // by ALPN (RFC 7301; RFC 9113 §3.2), with certificates picked by SNI from a CertificateStore.
-// Both protocols go through the same per-request mapping as the cleartext listener.
+// h2 streams are served on node:http2's own stream API (src/edge/h2: no compat request/response
+// objects per stream); HTTP/1.1 goes to the portico engine (the `h1` hook) or, on the node engine,
+// through node's HTTP/1.1 objects and the same mapping as the cleartext listener.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { type EdgeRuntime, handleContinue, handleRequest } from './request-mapping.ts';
+import { type EdgeRequest, type EdgeResponse, type EdgeRuntime, handleContinue, handleRequest } from './request-mapping.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import type { HostPolicy } from './host-policy.ts';
 import { DEFAULT_LIMITS, checkingInterval, limitConnections, type EdgeLimits } from './limits.ts';
 import { tlsAlpnHooks } from './acme/tls-alpn.ts';
+import { serveStream } from './h2/stream-request.ts';
 
 export interface HttpsListenerOptions {
   limits?: EdgeLimits;
@@ -77,11 +80,16 @@ export function createHttpsListener(runtime: EdgeRuntime, certificates: Certific
   server.on('close', () => certificates.off('reload', onReload));
 
   const rules = { policy: options.policy ?? null, limits };
-  server.on('request', (req, res) => handleRequest(runtime, req, res, 'https', rules));
-  // RFC 9110 §10.1.1, as on the cleartext listener: 100 only once the body is wanted. node:http2
-  // emits these for h2 streams and for its HTTP/1.1 fallback alike.
-  server.on('checkContinue', (req, res) => handleContinue(runtime, req, res, 'https', rules));
-  server.on('checkExpectation', (req, res) => handleRequest(runtime, req, res, 'https', rules));
+  if (serveH1 === undefined) {
+    // The node engine: node's HTTP/1.1 fallback (allowHTTP1) emits these with node:http's objects.
+    server.on('request', (req, res) => handleRequest(runtime, req as unknown as EdgeRequest, res as unknown as EdgeResponse, 'https', rules));
+    // RFC 9110 §10.1.1, as on the cleartext listener: 100 only once the body is wanted.
+    server.on('checkContinue', (req, res) => handleContinue(runtime, req as unknown as EdgeRequest, res as unknown as EdgeResponse, 'https', rules));
+    server.on('checkExpectation', (req, res) => handleRequest(runtime, req as unknown as EdgeRequest, res as unknown as EdgeResponse, 'https', rules));
+    // Adding 'request' made node put its compat handler on 'stream' (an Http2ServerRequest and
+    // Http2ServerResponse per h2 stream): removed, h2 streams are served per session below.
+    server.removeAllListeners('stream');
+  }
 
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -92,6 +100,10 @@ export function createHttpsListener(runtime: EdgeRuntime, certificates: Certific
   server.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    // The peer is the connection's (the PROXY header's client when enabled): read once per session.
+    const socket = session.socket;
+    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    session.on('stream', (stream, headers, flags, rawHeaders) => serveStream(runtime, rules, peer, stream, headers, flags, rawHeaders as unknown as string[]));
   });
   // A failed handshake (wrong SNI, plain HTTP on the TLS port, a scanner) is the client's problem.
   server.on('tlsClientError', (_err, socket) => socket.destroy());

@@ -46,9 +46,14 @@ export function checkingInterval(limits: EdgeLimits): number {
 
 /** The error for a head over the per-request limits, or null. */
 export function checkHead(req: EdgeRequest, url: string, limits: EdgeLimits): Error | null {
+  // rawHeaders is [name, value, …].
+  return checkHeadSize(url, req.rawHeaders.length / 2, limits);
+}
+
+/** The same check from the target and the number of fields (on h2 the four request pseudo-header fields count too). */
+export function checkHeadSize(url: string, fields: number, limits: EdgeLimits): Error | null {
   if (url.length > limits.maxUrlLength) return new UriTooLongError(`request target longer than ${limits.maxUrlLength} bytes`);
-  // rawHeaders is [name, value, …]; on h2 the four request pseudo-header fields count too.
-  if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return new HeaderFieldsTooLargeError(`more than ${limits.maxHeaderCount} header fields`);
+  if (fields > limits.maxHeaderCount) return new HeaderFieldsTooLargeError(`more than ${limits.maxHeaderCount} header fields`);
   return null;
 }
 
@@ -60,6 +65,14 @@ export function checkHead(req: EdgeRequest, url: string, limits: EdgeLimits): Er
 export function limitConnections(server: Server, limits: EdgeLimits): void {
   if (limits.maxConnectionsPerIp <= 0) return;
   const perIp = new Map<string, number>();
+  // One listener for every socket of the server, not a once() wrapper and closure per connection
+  // (docs/idle-memory.md): the address is read again at close, where net.Socket has kept it.
+  function counted(this: Socket): void {
+    const ip = this.remoteAddress ?? '';
+    const left = (perIp.get(ip) ?? 1) - 1;
+    if (left === 0) perIp.delete(ip);
+    else perIp.set(ip, left);
+  }
   server.on('connection', (socket: Socket) => {
     const ip = socket.remoteAddress ?? '';
     const open = (perIp.get(ip) ?? 0) + 1;
@@ -68,10 +81,6 @@ export function limitConnections(server: Server, limits: EdgeLimits): void {
       return;
     }
     perIp.set(ip, open);
-    socket.once('close', () => {
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left === 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-    });
+    socket.on('close', counted);
   });
 }

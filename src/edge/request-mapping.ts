@@ -1,11 +1,9 @@
-// The per-request mapping from node's HTTP objects onto the layer contract (PorticoRequest +
-// RequestContext), and back from a PorticoResponse. The one place that touches node:http's and
-// node:http2's request/response objects, shared by every listener (HTTP/1.1 cleartext, HTTPS with
-// h2 and HTTP/1.1 by ALPN), so the I/O model can change (docs/io-model.md) without reshaping a layer.
+// The per-request mapping from node:http's HTTP/1.1 objects onto the layer contract (PorticoRequest
+// + RequestContext), and back from a PorticoResponse: the `engine: 'node'` listeners, cleartext and
+// HTTP/1.1 over TLS. (h2 is served on node:http2's stream API in src/edge/h2, the portico engine's
+// HTTP/1.1 in src/edge/h1; both build the contract exactly as here.)
 import type { Socket } from 'node:net';
-import http from 'node:http';
-import { EventEmitter } from 'node:events';
-import { Http2ServerResponse, sensitiveHeaders, type Http2ServerRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
 import { RequestContext, formatServerTiming, isAcceptableRequestId } from '../http/context.ts';
@@ -28,35 +26,8 @@ export interface EdgeRuntime {
   readonly acmeChallenges?: AcmeChallenges;
 }
 
-export type EdgeRequest = http.IncomingMessage | Http2ServerRequest;
-export type EdgeResponse = http.ServerResponse | Http2ServerResponse;
-
-/** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; node throws on them. */
-const H2_CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
-
-/**
- * Fields whose value is new in every response, sent as "literal never indexed" on h2 (RFC 7541
- * §6.2.3). Indexing a value that never repeats buys nothing and churns the HPACK dynamic table
- * (evicting fields that do repeat, such as content-type); nghttp2's insert-and-evict for these two
- * was ~9% of the h2 hello's CPU (bench/README.md, `tls`). Never-indexed also tells any
- * intermediary not to index them (§7.1.3), which is what they deserve.
- */
-const H2_NEVER_INDEXED: readonly string[] = ['x-request-id', 'server-timing'];
-
-/**
- * node's compat response builds the head it hands to `stream.respond()` in an object kept under a
- * private symbol, and `writeHead` copies only string keys into it, so the `sensitiveHeaders` marker
- * has to be set on that object itself. Found once, from a response on a stand-in stream; should
- * node rename it, the fields are simply indexed again (src/edge/https-listener.test.ts notices).
- */
-const COMPAT_HEAD_SLOT: symbol | undefined = (() => {
-  try {
-    const probe = new Http2ServerResponse(new EventEmitter() as unknown as ConstructorParameters<typeof Http2ServerResponse>[0]);
-    return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'headers');
-  } catch {
-    return undefined;
-  }
-})();
+export type EdgeRequest = http.IncomingMessage;
+export type EdgeResponse = http.ServerResponse;
 
 /** What a listener decides before any layer: its limits and its host policy. Built once per listener. */
 export interface EdgeRules {
@@ -67,12 +38,9 @@ export interface EdgeRules {
 const NO_RULES: EdgeRules = { policy: null, limits: DEFAULT_LIMITS };
 
 export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeResponse, scheme: 'http' | 'https', rules: EdgeRules = NO_RULES): void {
-  // Not httpVersionMajor alone: llhttp accepts an "HTTP/2.0" request line on an HTTP/1.1 socket,
-  // which has no h2 stream (reading it threw an uncaught TypeError).
-  const h2 = req.httpVersionMajor === 2 && 'stream' in req;
   // A request pipelined behind one refused for its framing: the connection is closing, run nothing.
-  if (!h2 && wasRefused(req.socket)) return;
-  const headers = h2 ? h2Headers(req.headers) : req.headers as Record<string, string>;
+  if (wasRefused(req.socket)) return;
+  const headers = req.headers as Record<string, string>;
   const peer = req.socket.remoteAddress ?? '';
   const trusted = runtime.trusted;
   const sentId = headers['x-request-id'];
@@ -91,10 +59,7 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   const edgeSlot = ctx.startTiming('edge');
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  // h2 has no framing headers: a body follows unless HEADERS carried END_STREAM (RFC 9113 §8.1).
-  const hasBody = h2
-    ? !(req as Http2ServerRequest).stream.endAfterHeaders && headers['content-length'] !== '0'
-    : headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
+  const hasBody = headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
   const preq: PorticoRequest = {
     method: req.method ?? 'GET',
     target: url,
@@ -107,7 +72,7 @@ export function handleRequest(runtime: EdgeRuntime, req: EdgeRequest, res: EdgeR
   res.on('close', () => {
     if (!res.writableFinished) ctx.abort();
   });
-  const fault = h2 ? null : requestFault(req as http.IncomingMessage, headers);
+  const fault = requestFault(req, headers);
   if (fault !== null) {
     // Framing in doubt (or an expectation we cannot meet): answer, close, read nothing more.
     markRefused(req.socket);
@@ -170,8 +135,7 @@ export function handleContinue(runtime: EdgeRuntime, req: EdgeRequest, res: Edge
   req._read = function (this: EdgeRequest, size: number): void {
     req._read = read;
     // Not after a final response: node reads (and drops) an unread body once the response is done.
-    const gone = res instanceof Http2ServerResponse ? res.stream.destroyed : res.destroyed;
-    if (!res.headersSent && !gone) res.writeContinue();
+    if (!res.headersSent && !res.destroyed) res.writeContinue();
     read.call(this, size);
   };
   handleRequest(runtime, req, res, scheme, rules);
@@ -184,58 +148,33 @@ function fail(runtime: EdgeRuntime, err: unknown, req: PorticoRequest, ctx: Requ
 
 function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: PorticoResponse, ctx: RequestContext, edgeSlot: number, hsts: string | null): void {
   ctx.endTiming(edgeSlot);
-  const h2 = res instanceof Http2ServerResponse;
-  if (h2 ? res.stream.destroyed : res.destroyed) {
+  if (res.destroyed) {
     discard(r.body);
     return;
   }
   const headers = r.headers;
-  if (h2) for (const name of H2_CONNECTION_HEADERS) delete headers[name];
   // RFC 9110 §15.5.14: close rather than read (and discard) the rest of a body we refused.
-  else if (r.status === 413) headers.connection = 'close';
+  if (r.status === 413) headers.connection = 'close';
   headers['x-request-id'] = ctx.id;
   headers['server-timing'] = formatServerTiming(ctx.timings);
   // The operator's HSTS policy wins over an upstream's own (one policy per host, RFC 6797 §8.1).
   if (hsts !== null) headers['strict-transport-security'] = hsts;
   const body = r.body;
-  // h2 streams share the session's socket: its byte count says nothing about this response.
   // The socket is detached from the response once it finishes: keep it to read the byte count.
-  const socket = h2 ? null : res.socket;
-  const startBytes = h2 ? -1 : socket?.bytesWritten ?? 0;
+  const socket = res.socket;
+  const startBytes = socket?.bytesWritten ?? 0;
   // RFC 9110 §9.3.2 / §15.4.5 / §15.3.5: HEAD, 304 and 204 carry no content.
   const noContent = req.method === 'HEAD' || r.status === 304 || r.status === 204 || r.status < 200;
-  // The h2 compat response has the same writeHead/end shape; one type keeps the calls simple.
-  const out = res as http.ServerResponse;
   // A complete payload goes out with its length rather than chunked (RFC 9112 §6.3: simpler for
   // every client and cache downstream).
   if (!noContent && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
     else if (body instanceof Uint8Array) headers['content-length'] = String(body.length);
   }
-  // h2 with the whole payload in hand (or none): straight onto the stream with node's own API. The
-  // compat layer would copy the head into its own object, validate it twice and end every stream
-  // with a trailers round trip (an empty DATA frame after the body) for trailers that cannot exist.
-  if (h2 && r.status >= 200 && (noContent || body === null || typeof body === 'string' || body instanceof Uint8Array)) {
-    const payload = noContent ? null : body as string | Uint8Array | null;
-    try {
-      respondWhole(res.stream, r.status, headers, payload === null);
-    } catch (err) {
-      refuseHead(runtime, req, out, err, ctx);
-      return;
-    }
-    if (payload !== null) res.stream.end(payload);
-    else discard(body);
-    finished(runtime, req, r, ctx, res, socket, startBytes);
-    return;
-  }
-  if (h2 && COMPAT_HEAD_SLOT !== undefined) {
-    const head = (res as unknown as Record<symbol, Record<symbol, unknown> | undefined>)[COMPAT_HEAD_SLOT];
-    if (head !== undefined) head[sensitiveHeaders] = H2_NEVER_INDEXED;
-  }
   try {
-    out.writeHead(r.status, headers);
+    res.writeHead(r.status, headers);
   } catch (err) {
-    refuseHead(runtime, req, out, err, ctx);
+    refuseHead(runtime, req, res, err, ctx);
     return;
   }
   if (body === null || noContent) {
@@ -246,11 +185,10 @@ function send(runtime: EdgeRuntime, req: PorticoRequest, res: EdgeResponse, r: P
     res.end(body);
     finished(runtime, req, r, ctx, res, socket, startBytes);
   } else {
-    if (h2 && runtime.onResponse !== undefined) body.on('data', (chunk: Buffer) => (ctx.bodyBytesSent += chunk.length));
-    // Trailers only where the framing carries them: h2's trailing HEADERS, a chunked h1 body (an
-    // HTTP/1.0 client's or a Content-Length response has no place for them, RFC 9112 §7.1.2).
+    // Trailers only where the framing carries them: a chunked body (an HTTP/1.0 client's or a
+    // Content-Length response has no place for them, RFC 9112 §7.1.2).
     // (Asked in this order: an upstream response builds its trailers promise only when read.)
-    const trailers = (h2 || out.chunkedEncoding) ? r.trailers ?? null : null;
+    const trailers = res.chunkedEncoding ? r.trailers ?? null : null;
     streamBody(body, res as unknown as Writable, trailers, (err) => {
       if (err) runtime.onError?.(err, ctx);
       finished(runtime, req, r, ctx, res, socket, startBytes);
@@ -267,34 +205,8 @@ function refuseHead(runtime: EdgeRuntime, req: PorticoRequest, out: http.ServerR
   runtime.onError?.(err, ctx);
 }
 
-/**
- * The head of a complete h2 response, on the stream itself. Checked as the compat layer's
- * writeHead checks it (names must be tokens, so no pseudo-header; no missing value) so the same
- * heads get the 502 above; it throws before anything is sent.
- */
-function respondWhole(stream: ServerHttp2Stream, status: number, headers: PorticoResponse['headers'], endStream: boolean): void {
-  const head: OutgoingHttpHeaders = { ':status': status };
-  for (const name in headers) {
-    http.validateHeaderName(name);
-    const value = headers[name];
-    if (value === undefined || value === null) throw Object.assign(new TypeError(`invalid value for header "${name}"`), { code: 'ERR_HTTP2_INVALID_HEADER_VALUE' });
-    // Lowercased here as compat's setHeader does, so `Content-Type` and `content-type` from two
-    // layers stay one field (the last) rather than a duplicate node would refuse.
-    head[name.toLowerCase()] = value;
-  }
-  (head as Record<symbol, unknown>)[sensitiveHeaders] = H2_NEVER_INDEXED;
-  stream.respond(head, { endStream });
-}
-
 function finished(runtime: EdgeRuntime, req: PorticoRequest, r: PorticoResponse, ctx: RequestContext, res: EdgeResponse, socket: Socket | null, startBytes: number): void {
   if (runtime.onResponse === undefined) return;
-  if (startBytes === -1) {
-    // h2: the body bytes as counted (HPACK makes the head's wire size unknowable per stream).
-    if (typeof r.body === 'string' || r.body instanceof Uint8Array) ctx.bodyBytesSent = Buffer.byteLength(r.body);
-    ctx.bytesSent = ctx.bodyBytesSent;
-    runtime.onResponse(req, r, ctx);
-    return;
-  }
   // Per-response byte counts from the connection's running total (nginx's $bytes_sent and
   // $body_bytes_sent); node keeps the rendered head in `_header`, stable since node 0.x.
   const sent = Math.max(0, (socket?.bytesWritten ?? startBytes) - startBytes);
@@ -318,23 +230,6 @@ function discard(body: PorticoResponse['body']): void {
   if (body === null || typeof body !== 'object' || !('destroy' in body)) return;
   body.on('error', () => {});
   body.destroy();
-}
-
-/**
- * The h2 request's fields as the layers expect them from HTTP/1.1: pseudo-header fields dropped,
- * `:authority` as Host (RFC 9113 §8.3.1: it takes precedence over a Host field). node already
- * lowercases names and joins split `cookie` fields with "; " (RFC 9113 §8.2.3).
- */
-export function h2Headers(raw: IncomingHttpHeaders): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name in raw) {
-    if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    const value = raw[name];
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
-  }
-  const authority = raw[':authority'];
-  if (typeof authority === 'string' && authority !== '') headers.host = authority;
-  return headers;
 }
 
 /**
@@ -371,7 +266,7 @@ function streamBody(body: Readable, res: Writable, trailers: Promise<Record<stri
     const end = (fields: Record<string, string> | null): void => {
       if (res.destroyed) return;
       const sendable = forwardableTrailers(fields);
-      // node writes them in the last chunk (h1) or as the trailing HEADERS frame (h2, waitForTrailers).
+      // node writes them in the last chunk.
       try {
         if (sendable !== null) (res as unknown as http.ServerResponse).addTrailers(sendable);
       } catch {
