@@ -4,15 +4,18 @@
 // nginx (1 worker, worker_connections above N) is the anchor; Portico on both edge engines, one
 // process, with keep-alive and connection limits raised so no connection is closed meanwhile.
 // `--seconds` is how long the connections sit idle before RSS is read. Goal: at most 2× nginx.
+// A bare net.createServer that answers the same 12 bytes is the floor any Node server has (the
+// socket, its stream state and the libuv handle); docs/idle-memory.md says where the rest goes.
 //   node bench/idle-memory.ts [--seconds 5] [--reps 3] [--connections 10000]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Contender, NGINX_COMMON, freePort, loadAverage, median, startNginx, table, tempDir } from './io-model/harness.ts';
+import { type Contender, NGINX_COMMON, freePort, loadAverage, median, startNginx, startNodeServer, stopGroup, table, tempDir } from './io-model/harness.ts';
 import { checkBody, forgetGroup, killOnExit, machine, main, startPortico, suiteOptions } from './suite.ts';
 
 const CLIENT = join(import.meta.dirname, 'idle-memory', 'idle-client.ts');
+const BARE_NET = join(import.meta.dirname, 'idle-memory', 'probe-server.ts');
 // Raise the open-files limit as far as allowed (10,000 sockets need more than the usual 1024).
 const RAISE_NOFILE = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"';
 
@@ -114,33 +117,46 @@ main(async () => {
     console.log(`note: open-files limit is ${limit}: ${n} connections lowered to ${limit - 256}`);
     n = limit - 256;
   }
-  console.log(`${machine()}\n${n} idle keep-alive connections (one GET each, then silent), held ${seconds} s; ${reps} interleaved repetitions`);
-  const port = await freePort();
-  const nginx = await startNginx('nginx', `worker_rlimit_nofile ${limit};\n${NGINX_COMMON(tempDir(), 'nginx-idle').replace('worker_connections 4096', `worker_connections ${n + 1024}`)}
+  console.log(`${machine()}\n${n} idle keep-alive connections (one GET each, then silent), held ${seconds} s; ${reps} interleaved repetitions, each on a fresh server process`);
+  const nginxConf = (port: number) => `worker_rlimit_nofile ${limit};\n${NGINX_COMMON(tempDir(), 'nginx-idle').replace('worker_connections 4096', `worker_connections ${n + 1024}`)}
   server {
     listen 127.0.0.1:${port} backlog=4096;
     keepalive_timeout 10m;
     location / { default_type text/plain; return 200 "hello world\\n"; }
   }
 }
-`, port);
+`;
   const config = { routes: [{ path: '/', respond: { status: 200, body: 'hello world\n', headers: { 'content-type': 'text/plain' } } }] };
   const listener = { limits: { keepAliveTimeout: '10m', maxConnections: n + 1024, maxConnectionsPerIp: 0 } };
-  const contenders = [nginx];
-  for (const engine of ['node', 'portico'] as const) contenders.push(await startPortico(`portico ${engine} engine`, { config, engine, listener }));
-  for (const c of contenders) await checkBody(c.name, c.port, '/');
-  console.log('checks: every contender answered the 12-byte hello');
-  const runs = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
+  // Every repetition gets a fresh process: a Node heap grown by an earlier repetition would take the
+  // next one's connections into pages it already holds, and the figure would depend on the order.
+  const starters: [string, () => Promise<Contender>][] = [
+    ['nginx', async () => {
+      const port = await freePort();
+      return startNginx('nginx', nginxConf(port), port);
+    }],
+    ['bare node:net (floor)', async () => startNodeServer('bare node:net (floor)', BARE_NET, ['--kind', 'bare'], await freePort())],
+    ...(['node', 'portico'] as const).map((engine): [string, () => Promise<Contender>] =>
+      [`portico ${engine} engine`, () => startPortico(`portico ${engine} engine`, { config, engine, listener })]),
+  ];
+  const names = starters.map(([name]) => name);
+  const runs = new Map<string, Sample[]>(names.map((name) => [name, []]));
   for (let r = 0; r < reps; r++) {
-    for (const c of r % 2 === 0 ? contenders : [...contenders].reverse()) runs.get(c.name)!.push(await sample(c, n, seconds));
+    for (const [name, start] of r % 2 === 0 ? starters : [...starters].reverse()) {
+      const c = await start();
+      await checkBody(name, c.port, '/');
+      runs.get(name)!.push(await sample(c, n, seconds));
+      await stopGroup(c.child);
+    }
+    if (r === 0) console.log('checks: every contender answered the 12-byte hello');
   }
   const perConn = (name: string) => median(runs.get(name)!.map((s) => s.perConnKib));
   console.log(`\nmemory per idle keep-alive connection, ${n} connections  (anchor: nginx)`);
-  console.log(table(['contender', 'RSS before MiB', 'RSS after MiB', 'KiB / connection', 'vs nginx', 'runs (KiB/conn)'], contenders.map((c) => {
-    const s = runs.get(c.name)!;
-    return [c.name, (median(s.map((x) => x.beforeKib)) / 1024).toFixed(1), (median(s.map((x) => x.afterKib)) / 1024).toFixed(1), perConn(c.name).toFixed(2),
-      (perConn(c.name) / perConn('nginx')).toFixed(2), s.map((x) => x.perConnKib.toFixed(2)).join(' ')];
+  console.log(table(['contender', 'RSS before MiB', 'RSS after MiB', 'KiB / connection', 'vs nginx', 'runs (KiB/conn)'], names.map((name) => {
+    const s = runs.get(name)!;
+    return [name, (median(s.map((x) => x.beforeKib)) / 1024).toFixed(1), (median(s.map((x) => x.afterKib)) / 1024).toFixed(1), perConn(name).toFixed(2),
+      (perConn(name) / perConn('nginx')).toFixed(2), s.map((x) => x.perConnKib.toFixed(2)).join(' ')];
   })));
-  for (const c of contenders.slice(1)) console.log(`goal: ${c.name} ≤ 2× nginx per connection: ${(perConn(c.name) / perConn('nginx')).toFixed(2)}×`);
+  for (const name of names.slice(2)) console.log(`goal: ${name} ≤ 2× nginx per connection: ${(perConn(name) / perConn('nginx')).toFixed(2)}×`);
   console.log(`\nload average at end: ${loadAverage()}`);
 });

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { EdgeRuntime, EdgeRules } from '../request-mapping.ts';
 import type { H1Connection } from './h1-connection.ts';
+import type { RequestHeadParser } from './request-head.ts';
 
 /** What the upgrade path (src/proxy/upgrade.ts) reads of a request: the fields node's IncomingMessage has. */
 export interface H1UpgradeRequest {
@@ -21,6 +22,15 @@ export interface ConnectionOwner {
   readonly closing: boolean;
   /** The scheme of the connections (https: TLS sockets handed over by the HTTPS listener). */
   readonly scheme: 'http' | 'https';
+  /**
+   * One head parser for every connection of the listener, so an idle connection holds none
+   * (docs/idle-memory.md). Safe to share: parse() reads a head from its first byte on every call
+   * (no state carries over between calls) and a connection consumes its results synchronously,
+   * before any other connection's data can be handled.
+   */
+  readonly parser: RequestHeadParser;
+  /** Bytes of head read before it is parsed (and refused) without waiting for its line to end. */
+  readonly maxHead: number;
   /** The connection has ended (or was upgraded): no more sweeps for it. */
   forget(connection: H1Connection): void;
   /** The current IMF-fixdate for `Date` (RFC 9110 §6.6.1), built at most once a second. */

@@ -11,9 +11,9 @@ import type { ConnectionOwner } from './connection-owner.ts';
 import { resolveClient } from '../trusted-peers.ts';
 import { ChunkedDecoder, type DataSink, HeadFault } from './http1-syntax.ts';
 import { RequestBody } from './request-body.ts';
-import { RequestHeadParser, hasToken, headLimits, hostName } from './request-head.ts';
+import { type RequestHeadParser, hasToken, hostName } from './request-head.ts';
 import { planResponse } from './response-head.ts';
-import { ResponseWriter } from './response-writer.ts';
+import { ResponseWriter, type ResponseSink, writeWhole } from './response-writer.ts';
 
 /** Bytes of pipelined requests held while one is in flight before the socket stops being read. */
 const MAX_PENDING = 64 * 1024;
@@ -22,33 +22,54 @@ type Phase = 'head' | 'body' | 'wait' | 'closing';
 
 const ignore = (): void => {};
 const NO_BYTES = Buffer.alloc(0);
+/** Headers of no request (idle, or a head refused before any field): shared, never written to. */
+const NO_HEADERS: RequestHeaders = Object.freeze({}) as RequestHeaders;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 function discard(body: PorticoResponse['body']): void {
   if (body !== null && typeof body === 'object' && 'destroy' in body) body.on('error', () => {}).destroy();
 }
 
-export class H1Connection implements DataSink {
+/**
+ * Milliseconds as a whole number: a class field that only ever holds small integers is stored in
+ * the object itself, while one that has held a fraction gets a 16-byte number box per connection
+ * (docs/idle-memory.md). Integral until performance.now() passes 2^31 ms (~24 days of uptime);
+ * past that the fields are boxed again, which costs memory, never correctness.
+ */
+const nowMs = (): number => Math.floor(performance.now());
+
+/** The socket's connection, for the listeners below (one function for every socket, not two closures each). */
+const CONNECTION = Symbol('h1Connection');
+type OwnedSocket = Socket & { [CONNECTION]: H1Connection | null };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[CONNECTION]?.onData(chunk);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[CONNECTION]?.onClose();
+}
+
+export class H1Connection implements DataSink, ResponseSink {
   readonly socket: Socket;
   private readonly owner: ConnectionOwner;
-  private readonly parser: RequestHeadParser;
-  private readonly maxHead: number;
   private phase: Phase = 'head';
   private buf: Buffer | null = null;
   private responding = false;
   private keepAlive = true;
   private req: PorticoRequest | null = null;
-  private reqHeaders: RequestHeaders = {};
+  private reqHeaders: RequestHeaders = NO_HEADERS;
   private ctx: RequestContext | null = null;
   private edgeSlot = -1;
   private body: RequestBody | null = null;
   private bodyRemaining = 0;
   private decoder: ChunkedDecoder | null = null;
-  private readonly writer: ResponseWriter;
+  /** Only while a streamed response is written (whole ones need none). */
+  private writer: ResponseWriter | null = null;
   private response: PorticoResponse | null = null;
   private startBytes = 0;
   private headBytes = 0;
-  lastActive = performance.now();
+  lastActive = nowMs();
   /** When the current head's first byte arrived (0: none pending). */
   headStarted = 0;
   private requestStarted = 0;
@@ -62,26 +83,19 @@ export class H1Connection implements DataSink {
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.socket = socket;
     this.owner = owner;
-    this.parser = new RequestHeadParser(headLimits(owner.rules.limits));
-    // Past either bound a head is parsed (and refused) without waiting for its line to end.
-    this.maxHead = Math.min(owner.rules.limits.maxHeaderSize, owner.rules.limits.maxUrlLength + 32);
+    (socket as OwnedSocket)[CONNECTION] = this;
     socket.setNoDelay(true);
-    socket.on('data', this.dataListener);
-    this.writer = new ResponseWriter(socket, () => this.responseDone(), (err) => {
-      if (this.ctx !== null) this.owner.runtime.onError?.(err, this.ctx);
-    });
+    socket.on('data', onSocketData);
     socket.on('error', ignore); // 'close' follows
-    socket.on('close', this.closeListener);
+    socket.on('close', onSocketClose);
   }
-
-  private readonly dataListener = (chunk: Buffer): void => this.onData(chunk);
-  private readonly closeListener = (): void => this.onClose();
 
   get idle(): boolean {
     return this.phase === 'head' && !this.responding && this.buf === null;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the client (onSocketData). */
+  onData(chunk: Buffer): void {
     const phase = this.phase;
     if (phase === 'closing') return;
     if (phase === 'body') {
@@ -94,10 +108,10 @@ export class H1Connection implements DataSink {
       if (this.buf!.length > MAX_PENDING) this.socket.pause(); // resumed when the response is done
       return;
     }
-    if (this.headStarted === 0) this.headStarted = performance.now();
+    if (this.headStarted === 0) this.headStarted = nowMs();
     // Re-parse only when a line completes (or the limit is crossed): a client dribbling one byte
     // at a time costs O(lines × size), not O(bytes × size).
-    if (chunk.indexOf(10) !== -1 || this.buf!.length > this.maxHead) this.readHead();
+    if (chunk.indexOf(10) !== -1 || this.buf!.length > this.owner.maxHead) this.readHead();
   }
 
   private stash(chunk: Buffer): void {
@@ -106,7 +120,8 @@ export class H1Connection implements DataSink {
 
   private readHead(): void {
     const buf = this.buf!;
-    const p = this.parser;
+    // The listener's one parser (ConnectionOwner.parser): all of it is read before the handler runs.
+    const p = this.owner.parser;
     let end: number;
     try {
       end = p.parse(buf);
@@ -132,7 +147,7 @@ export class H1Connection implements DataSink {
     this.keepAlive = p.keepAlive && !this.owner.closing;
     this.reqHeaders = p.headers;
     const ctx = this.newContext(p.headers);
-    this.requestStarted = ctx.startedAt;
+    this.requestStarted = Math.floor(ctx.startedAt);
     this.responding = true;
     let body: RequestBody | null = null;
     if (p.bodyKind !== 'none') {
@@ -188,13 +203,14 @@ export class H1Connection implements DataSink {
   private handOff(p: RequestHeadParser): void {
     const socket = this.socket;
     const head = this.buf ?? NO_BYTES;
-    socket.off('data', this.dataListener);
-    socket.off('close', this.closeListener);
+    socket.off('data', onSocketData);
+    socket.off('close', onSocketClose);
     socket.off('error', ignore);
+    (socket as OwnedSocket)[CONNECTION] = null;
     socket.pause();
     this.phase = 'closing';
     this.buf = null;
-    this.writer.abandon();
+    this.abandonWriter();
     this.owner.forget(this);
     this.owner.upgrade({ method: p.method, url: p.target, headers: p.headers, httpVersion: p.version, socket }, socket, head);
   }
@@ -274,7 +290,7 @@ export class H1Connection implements DataSink {
     this.buf = null;
     this.keepAlive = false;
     this.headStarted = 0;
-    this.reqHeaders = {};
+    this.reqHeaders = NO_HEADERS;
     this.req = { method: '', target: '', path: '', query: '', headers: {}, body: null, httpVersion: '1.1' };
     const ctx = this.newContext({});
     this.responding = true;
@@ -312,8 +328,24 @@ export class H1Connection implements DataSink {
     // bytesWritten walks the socket's write queue: read it only when an access log wants the count.
     if (this.owner.runtime.onResponse !== undefined) this.startBytes = this.socket.bytesWritten;
     this.headBytes = plan.head.length;
-    if (plan.stream === null) discard(res.body);
-    this.writer.send(plan);
+    if (plan.stream === null) {
+      discard(res.body);
+      writeWhole(this.socket, plan);
+      this.responseDone();
+      return;
+    }
+    (this.writer = new ResponseWriter(this.socket, this)).send(plan);
+  }
+
+  /** The streamed response's body failed (ResponseSink); the writer destroys the socket next. */
+  responseFailed(err: Error): void {
+    if (this.ctx !== null) this.owner.runtime.onError?.(err, this.ctx);
+  }
+
+  private abandonWriter(): void {
+    const writer = this.writer;
+    this.writer = null;
+    writer?.abandon();
   }
 
   /** The access log's figures: this response's share of the connection's bytes (nginx $bytes_sent). */
@@ -327,15 +359,18 @@ export class H1Connection implements DataSink {
     this.owner.runtime.onResponse(this.req!, res, ctx);
   }
 
-  private responseDone(): void {
+  /** The response is fully handed to the socket (ResponseSink). */
+  responseDone(): void {
     // socket.bytesWritten counts what was handed to write(); a socket that failed keeps its count.
     this.logResponse();
+    this.writer = null;
     this.responding = false;
     this.ctx = null;
     this.req = null;
+    this.reqHeaders = NO_HEADERS; // an idle connection keeps nothing of its last request
     this.response = null;
     this.hsts = null;
-    this.lastActive = performance.now();
+    this.lastActive = nowMs();
     if (!this.keepAlive || this.phase === 'body' || this.phase === 'closing') {
       this.close();
       return;
@@ -343,7 +378,7 @@ export class H1Connection implements DataSink {
     this.phase = 'head';
     if (this.socket.isPaused()) this.socket.resume();
     if (this.buf !== null) {
-      this.headStarted = performance.now();
+      this.headStarted = nowMs();
       // The next pipelined request, only now (RFC 9112 §9.3.2). Synchronous answers would recurse
       // once per buffered request (thousands fit in MAX_PENDING): past a few, continue on a fresh stack.
       if (++this.depth < 8) this.readHead();
@@ -360,7 +395,7 @@ export class H1Connection implements DataSink {
     this.buf = null;
     this.body?.destroy();
     this.body = null;
-    this.lastActive = performance.now();
+    this.lastActive = nowMs();
     this.socket.end();
     this.socket.resume();
   }
@@ -383,11 +418,12 @@ export class H1Connection implements DataSink {
     } else if (this.buf === null && now - this.lastActive > limits.keepAliveTimeout) this.close();
   }
 
-  private onClose(): void {
+  /** The socket has closed (onSocketClose). */
+  onClose(): void {
     this.owner.forget(this);
     this.phase = 'closing';
     this.buf = null;
-    this.writer.abandon();
+    this.abandonWriter();
     // The response was cut short: still one access-log line, as node:http's edge writes one.
     if (this.response !== null) this.logResponse();
     this.ctx?.abort();

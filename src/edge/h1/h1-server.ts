@@ -7,6 +7,7 @@ import type { EdgeRuntime, EdgeRules } from '../request-mapping.ts';
 import { checkingInterval, limitConnections } from '../limits.ts';
 import type { ConnectionOwner } from './connection-owner.ts';
 import { H1Connection } from './h1-connection.ts';
+import { RequestHeadParser, headLimits } from './request-head.ts';
 
 export interface H1Server {
   /**
@@ -55,6 +56,9 @@ export function createH1Server(runtime: EdgeRuntime, rules: EdgeRules, options: 
     rules,
     closing: false,
     scheme: options.scheme ?? 'http',
+    parser: new RequestHeadParser(headLimits(limits)),
+    // Past either bound a head is parsed (and refused) without waiting for its line to end.
+    maxHead: Math.min(limits.maxHeaderSize, limits.maxUrlLength + 32),
     forget: (c) => {
       connections.delete(c);
       if (closed && connections.size === 0) stopSweeping();

@@ -1,6 +1,7 @@
 // Writes one planned response (response-head.ts) on a client socket: the head and a small body in
-// one write(2), a larger one corked with it, a stream with backpressure (paused while the socket's
-// buffer is full), chunk-framed or held to its announced Content-Length exactly.
+// one write(2), a larger one corked with it (writeWhole), a stream with backpressure (paused while
+// the socket's buffer is full), chunk-framed or held to its announced Content-Length exactly
+// (ResponseWriter).
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LAST_CHUNK, chunkHeader } from './http1-syntax.ts';
@@ -10,48 +11,63 @@ import { forwardableTrailers, trailerSection } from '../../http/trailers.ts';
 /** Small bodies are copied next to the head so head and body leave in one write(2). */
 const COALESCE_LIMIT = 4096;
 
+/** Who hears of a response's end: the connection (h1-connection.ts), with no closure per connection. */
+export interface ResponseSink {
+  /** The response is fully handed to the socket. */
+  responseDone(): void;
+  /** Its body stream failed (the socket is destroyed after this). */
+  responseFailed(err: Error): void;
+}
+
+/**
+ * A response whose body is whole (or empty): written at once, with nothing to keep, so the
+ * usual response allocates no writer (docs/idle-memory.md).
+ */
+export function writeWhole(socket: Socket, plan: ResponsePlan): void {
+  const bytes = plan.bytes;
+  if (bytes === null || bytes.byteLength === 0) socket.write(plan.head, 'latin1');
+  else if (bytes.byteLength <= COALESCE_LIMIT) {
+    const out = Buffer.allocUnsafe(plan.head.length + bytes.byteLength);
+    out.write(plan.head, 0, 'latin1');
+    out.set(bytes, plan.head.length);
+    socket.write(out);
+  } else {
+    socket.cork();
+    socket.write(plan.head, 'latin1');
+    socket.write(bytes);
+    socket.uncork();
+  }
+}
+
+/** One streamed response: made for it and dropped after it, so idle connections hold no writer. */
 export class ResponseWriter {
   private readonly socket: Socket;
-  private readonly done: () => void;
-  private readonly failed: (err: Error) => void;
+  private readonly sink: ResponseSink;
   private out: Readable | null = null;
   private plan: ResponsePlan | null = null;
   /** Waiting for a finished body's trailers; cleared by abandon() so a late settle writes nothing. */
   private awaitingTrailers = false;
 
-  /** `done` runs once the response is fully handed to the socket; `failed` when its stream errors. */
-  constructor(socket: Socket, done: () => void, failed: (err: Error) => void) {
+  constructor(socket: Socket, sink: ResponseSink) {
     this.socket = socket;
-    this.done = done;
-    this.failed = failed;
-    socket.on('drain', () => this.out?.resume());
+    this.sink = sink;
   }
 
   send(plan: ResponsePlan): void {
     const socket = this.socket;
-    if (plan.stream !== null) {
-      socket.write(plan.head, 'latin1');
-      this.out = plan.stream;
-      this.plan = plan;
-      plan.stream.on('data', this.onData);
-      plan.stream.once('end', this.onEnd);
-      plan.stream.once('error', this.onError);
+    if (plan.stream === null) {
+      writeWhole(socket, plan);
+      this.sink.responseDone();
       return;
     }
-    const bytes = plan.bytes;
-    if (bytes === null || bytes.byteLength === 0) socket.write(plan.head, 'latin1');
-    else if (bytes.byteLength <= COALESCE_LIMIT) {
-      const out = Buffer.allocUnsafe(plan.head.length + bytes.byteLength);
-      out.write(plan.head, 0, 'latin1');
-      out.set(bytes, plan.head.length);
-      socket.write(out);
-    } else {
-      socket.cork();
-      socket.write(plan.head, 'latin1');
-      socket.write(bytes);
-      socket.uncork();
-    }
-    this.done();
+    socket.write(plan.head, 'latin1');
+    this.out = plan.stream;
+    this.plan = plan;
+    // Only while a stream is being written: an idle connection keeps no 'drain' listener.
+    socket.on('drain', this.onDrain);
+    plan.stream.on('data', this.onData);
+    plan.stream.once('end', this.onEnd);
+    plan.stream.once('error', this.onError);
   }
 
   /** The client is gone: stop reading the body stream. */
@@ -61,6 +77,10 @@ export class ResponseWriter {
     this.release();
     out?.destroy();
   }
+
+  private readonly onDrain = (): void => {
+    this.out?.resume();
+  };
 
   private readonly onData = (chunk: Buffer): void => {
     const plan = this.plan!;
@@ -97,7 +117,7 @@ export class ResponseWriter {
       this.socket.destroy(); // fewer bytes than announced: the client must see a truncation
       return;
     }
-    this.done();
+    this.sink.responseDone();
   };
 
   /** last-chunk, trailer section, final CRLF (RFC 9112 §7.1.2), once the producer has them. */
@@ -107,14 +127,14 @@ export class ResponseWriter {
       if (!this.awaitingTrailers || this.socket.destroyed) return;
       this.awaitingTrailers = false;
       this.socket.write('0\r\n' + trailerSection(forwardableTrailers(fields)) + '\r\n', 'latin1');
-      this.done();
+      this.sink.responseDone();
     };
     trailers.then(end, () => end(null));
   }
 
   private readonly onError = (err: Error): void => {
     this.release();
-    this.failed(err);
+    this.sink.responseFailed(err);
     this.socket.destroy();
   };
 
@@ -125,6 +145,7 @@ export class ResponseWriter {
     out.off('end', this.onEnd);
     out.off('error', this.onError);
     out.on('error', () => {}); // a late error after we let go has nobody to tell
+    this.socket.off('drain', this.onDrain);
     this.out = null;
     this.plan = null;
   }
