@@ -31,7 +31,8 @@ export const EXIT_LOAD_ERROR = 78;
 
 export type MasterMessage =
   | { type: 'ping'; seq: number }
-  | { type: 'shutdown' }
+  /** `timeoutMs`: the drain deadline in force now (a reload may have changed it since the fork). */
+  | { type: 'shutdown'; timeoutMs?: number }
   /** Carries the shared listening socket as its send handle (direct mode). */
   | { type: 'socket' };
 

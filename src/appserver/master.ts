@@ -10,6 +10,7 @@ import { CrashWindow, RestartBackoff } from './backoff.ts';
 import { type WorkerState, WorkerHandle } from './worker-handle.ts';
 import { socketPath } from './socket-path.ts';
 import { rollingReload } from './reload.ts';
+import { type WorkerSettings, reloadWithSettings } from './reconfigure.ts';
 import { recycleReason, recycleWorker, requestLimit } from './recycle.ts';
 import type { TcpAddress } from './ipc.ts';
 import { type SharedSocket, bindSharedSocket } from './shared-socket.ts';
@@ -71,8 +72,12 @@ export interface AppServer extends EventEmitter {
   /** Direct mode: the address the workers accept on; undefined behind the data plane. */
   address(): TcpAddress | undefined;
   workers(): WorkerInfo[];
-  /** Zero-downtime rolling reload; rejects (old workers untouched) if the new code fails to load. */
-  reload(): Promise<void>;
+  /**
+   * Zero-downtime rolling reload; rejects (old workers untouched) if the new code fails to load.
+   * `settings` changes the worker count, timeouts and limits on the way (reconfigure.ts); a refused
+   * reload leaves them as they were.
+   */
+  reload(settings?: Partial<WorkerSettings>): Promise<void>;
   /** Graceful: drain every worker, SIGKILL the ones still running after the timeout. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -88,14 +93,15 @@ export interface Slot {
 }
 
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
-  const server = new MasterProcess(validate(options));
+  const server = new MasterProcess(resolveOptions(options));
   await server.start();
   return server;
 }
 
-type ResolvedOptions = Required<Omit<AppServerOptions, 'listen'>> & { listen: TcpAddress | undefined };
+export type ResolvedOptions = Required<Omit<AppServerOptions, 'listen'>> & { listen: TcpAddress | undefined };
 
-function validate(o: AppServerOptions): ResolvedOptions {
+/** Checks every option (throwing a TypeError naming the field) and fills in the defaults. */
+export function resolveOptions(o: AppServerOptions): ResolvedOptions {
   const fail = (field: string, why: string): never => {
     throw new TypeError(`app server "${o.name}": ${field} ${why}`);
   };
@@ -117,9 +123,14 @@ function defaultLog(level: LogLevel, msg: string, fields?: Record<string, unknow
   console.error(`[portico appserver] ${level}: ${msg}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`);
 }
 
+export function newSlot(index: number, generation: number): Slot {
+  return { index, generation, current: undefined, restarts: 0, backoff: new RestartBackoff(), restartTimer: undefined };
+}
+
 export class MasterProcess extends EventEmitter implements AppServer {
   readonly name: string;
-  readonly options: ResolvedOptions;
+  /** Swapped whole (never mutated) by a reload with new settings; read at each use, not cached. */
+  options: ResolvedOptions;
   readonly slots: Slot[] = [];
   /** New-generation workers of a reload in progress, not yet serving. */
   readonly pending = new Set<WorkerHandle>();
@@ -157,7 +168,7 @@ export class MasterProcess extends EventEmitter implements AppServer {
       }
     }
     for (let i = 0; i < workers; i++) {
-      const slot: Slot = { index: i, generation: this.generation, current: undefined, restarts: 0, backoff: new RestartBackoff(), restartTimer: undefined };
+      const slot = newSlot(i, this.generation);
       this.slots.push(slot);
       slot.current = this.spawn(i, this.generation);
     }
@@ -203,9 +214,19 @@ export class MasterProcess extends EventEmitter implements AppServer {
     return out;
   }
 
-  reload(): Promise<void> {
-    // One reload at a time: a second request waits, then rolls again onto whatever is on disk then.
-    return this.#serialize(() => rollingReload(this));
+  reload(settings?: Partial<WorkerSettings>): Promise<void> {
+    if (settings === undefined) {
+      // One reload at a time: a second request waits, then rolls again onto whatever is on disk then.
+      return this.#serialize(() => rollingReload(this));
+    }
+    // An explicit undefined must not reset a setting to its default: only the fields given count.
+    const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+    try {
+      resolveOptions({ ...this.options, ...given }); // refused now, before anything waits or rolls
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#serialize(() => reloadWithSettings(this, resolveOptions({ ...this.options, ...given })));
   }
 
   /** Reloads and recycles touch slots: they run one after the other, never interleaved. */

@@ -11,13 +11,19 @@
 import type { MasterProcess, Slot } from './master.ts';
 import type { WorkerHandle } from './worker-handle.ts';
 
-export async function rollingReload(master: MasterProcess): Promise<void> {
+/**
+ * `afterCanary` runs once the first slot has rolled (the new code loads): a reload that also lowers
+ * `workers` retires the surplus slots there, so they are neither rolled nor lost to a broken deploy.
+ */
+export async function rollingReload(master: MasterProcess, afterCanary?: () => void): Promise<void> {
   const log = master.options.log;
   const generation = ++master.generation;
   const started = Date.now();
   const rolled: string[] = [];
   const draining: string[] = [];
-  for (const slot of master.slots) {
+  // By index, not for-of over a copy: afterCanary may shorten master.slots.
+  for (let i = 0; i < master.slots.length; i++) {
+    const slot = master.slots[i];
     const fresh = spawnPending(master, slot.index, generation);
     try {
       await readyOrAbort(master, fresh);
@@ -34,6 +40,7 @@ export async function rollingReload(master: MasterProcess): Promise<void> {
       log('info', 'worker replaced: draining the old one', { generation, worker: fresh.id, old: old.id });
       master.retire(old);
     }
+    if (i === 0) afterCanary?.();
   }
   log('info', 'reloaded', { generation, workers: rolled, draining, ms: Date.now() - started });
 }

@@ -85,7 +85,7 @@ process.on('message', (msg: unknown, handle: unknown) => {
 
 function handleMessage(msg: MasterMessage, handle: unknown): void {
   if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq, stats: stats() });
-  else if (msg.type === 'shutdown') drain('shutdown requested');
+  else if (msg.type === 'shutdown') drain('shutdown requested', msg.timeoutMs);
   else if (msg.type === 'socket' && typeof handle === 'object' && handle !== null) gotSocket(handle);
 }
 
@@ -162,13 +162,13 @@ function serve(app: NodeListener): void {
  * (nodejs/node#2642), and its closeIdleConnections() skips connections that never sent a request
  * (undici opens such spares): either would keep a drained worker alive until a timeout.
  */
-function drain(reason: string): void {
+function drain(reason: string, timeoutMs = config.shutdownTimeout): void {
   if (draining) return;
   draining = true;
   setTimeout(() => {
-    console.error(`[worker ${label}] drain (${reason}) exceeded ${config.shutdownTimeout} ms: exiting with ${inflight.size} request(s) in flight`);
+    console.error(`[worker ${label}] drain (${reason}) exceeded ${timeoutMs} ms: exiting with ${inflight.size} request(s) in flight`);
     process.exit(1);
-  }, config.shutdownTimeout).unref();
+  }, timeoutMs).unref();
   const srv = server;
   if (srv === undefined) return; // still loading: the check after loadApp exits
   srv.close(() => process.exit(0));
@@ -178,7 +178,7 @@ function drain(reason: string): void {
     else res.once('finish', () => closeUnusedConnections(false));
   }
   closeUnusedConnections(false);
-  setTimeout(() => closeUnusedConnections(true), Math.min(FRESH_CONNECTION_GRACE_MS, config.shutdownTimeout)).unref();
+  setTimeout(() => closeUnusedConnections(true), Math.min(FRESH_CONNECTION_GRACE_MS, timeoutMs)).unref();
 }
 
 /**

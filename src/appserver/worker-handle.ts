@@ -136,7 +136,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   shutdown(timeoutMs: number): void {
     if (this.exited) return;
     this.state = 'draining';
-    this.send({ type: 'shutdown' });
+    this.send({ type: 'shutdown', timeoutMs });
     if (this.#killTimer === undefined) {
       this.#killTimer = setTimeout(() => {
         this.emit('drain-timeout');
