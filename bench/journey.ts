@@ -5,7 +5,9 @@
 // contender: Portico with its workers; nginx plus pm2's daemon and workers.
 // A proxy hop costs more than the hello app itself, so the same journey is measured a second way:
 // the app `mode: 'in-process'`, imported into the data-plane process and called without a socket
-// (one process for everything, against nginx + 2 pm2 workers).
+// (one process for everything, against nginx + 2 pm2 workers), and with `processes: 2`: two
+// data-plane processes each importing the app (src/dataplane), the same core count as nginx's
+// 1 worker + pm2's 2 instances can use on this 2-core machine.
 // Goal: at least 1.0× nginx → pm2.
 //   node bench/journey.ts [--seconds 5] [--reps 3]
 import { spawnSync } from 'node:child_process';
@@ -93,7 +95,7 @@ async function nginxTo(appPort: number): Promise<Contender> {
 
 main(async () => {
   const { seconds, reps } = suiteOptions();
-  console.log(`${machine()}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions; framework hello app in 2 worker processes, or in-process in Portico's one process`);
+  console.log(`${machine()}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions; framework hello app in 2 worker processes, or in-process in Portico's one process or in each of its 2 data-plane processes`);
   const config = { apps: { hello: { module: APP, workers: 2 } }, routes: [{ path: '/', app: 'hello', cache: true }] };
   const inProcess = { apps: { hello: { module: APP, mode: 'in-process' } }, routes: [{ path: '/', app: 'hello', cache: true }] };
   const entrants: Entrant[] = [];
@@ -103,6 +105,9 @@ main(async () => {
     else console.log('note: pm2 is not installed (node_modules/.bin/pm2): the anchor row is missing, ratios are to the first Portico row');
     for (const engine of ['node', 'portico'] as const) entrants.push(entrant(await startPortico(`portico ${engine} engine (socket to workers)`, { config, engine })));
     for (const engine of ['node', 'portico'] as const) entrants.push(entrant(await startPortico(`portico ${engine} engine (app in-process)`, { config: inProcess, engine })));
+    for (const engine of ['node', 'portico'] as const) {
+      entrants.push(entrant(await startPortico(`portico ${engine} engine (app in-process, 2 data-plane processes)`, { config: inProcess, engine, processes: 2 })));
+    }
     for (const e of entrants) await check(e, e.name.startsWith('portico'));
     console.log('checks: every contender answered the hello; Portico\'s went through the cache (a miss, twice) to the app (workers or in-process)');
     const runs = await interleave(entrants, reps, (e, warm) => measureWrk(e, warm ? 1 : seconds));

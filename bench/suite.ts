@@ -85,6 +85,8 @@ export interface PorticoOptions {
   listener?: Record<string, unknown>;
   /** The pools' upstream client, when the config schema has the field. */
   client?: 'portico' | 'undici';
+  /** Data-plane processes (`processes: N`, src/dataplane); default 1. */
+  processes?: number;
 }
 
 const STACK_SERVER = join(import.meta.dirname, 'stack-server.ts');
@@ -93,6 +95,7 @@ const STACK_SERVER = join(import.meta.dirname, 'stack-server.ts');
 export async function startPortico(name: string, o: PorticoOptions): Promise<Contender> {
   const args = ['--config', JSON.stringify(o.config), '--engine', o.engine ?? 'portico', '--listener', JSON.stringify(o.listener ?? {})];
   if (o.client !== undefined) args.push('--client', o.client);
+  if (o.processes !== undefined) args.push('--processes', String(o.processes));
   return startNodeServer(name, STACK_SERVER, args, await freePort());
 }
 

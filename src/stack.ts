@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Handler, Layer } from './http/types.ts';
 import { compose } from './http/compose.ts';
-import type { ResolvedCache, ResolvedConfig, ResolvedRoute } from './config/resolved.ts';
+import type { ResolvedApp, ResolvedCache, ResolvedConfig, ResolvedRoute } from './config/resolved.ts';
 import type { EdgeRuntime } from './edge/request-mapping.ts';
 import { startListener, type EdgeListener } from './edge/listener.ts';
 import { AcmeChallenges } from './edge/acme/challenges.ts';
@@ -19,7 +19,7 @@ import { UpstreamPool } from './balancer/upstream-pool.ts';
 import { loadUpstreamTls } from './balancer/upstream-tls.ts';
 import { compressHandler } from './compress/compress.ts';
 import { bodyLimitHandler } from './edge/body-limit.ts';
-import { startAppServer, type AppServer } from './appserver/index.ts';
+import { startAppServer, type AppServer, type WorkerSettings } from './appserver/index.ts';
 import { InProcessApps } from './appserver/in-process/in-process-apps.ts';
 import type { Log } from './observability/logger.ts';
 import { compileFormat, type Formatter } from './observability/access-log.ts';
@@ -34,6 +34,23 @@ export interface StackOptions {
   accessLog?: boolean;
   /** Extra layers in front of routing (outermost first), e.g. for benchmarks or embedding. */
   layers?: Layer[];
+  /**
+   * Worker-mode apps run elsewhere and this stack only follows their sockets (a data-plane replica
+   * uses the primary's workers, src/dataplane): no app server is started here for them.
+   */
+  appSockets?: AppSocketSource;
+  /**
+   * Awaited on stop after this stack's own in-flight requests, before its app workers stop: the
+   * data-plane primary's replicas still send requests to those workers while they drain.
+   */
+  beforeAppsStop?: () => Promise<unknown>;
+}
+
+/** Where a stack that does not run its apps' workers learns their sockets. */
+export interface AppSocketSource {
+  sockets(app: string): readonly string[];
+  /** Called with an app's name whenever its sockets change. */
+  onChange(listener: (app: string) => void): void;
 }
 
 export interface RouteDescription {
@@ -208,6 +225,7 @@ export class Stack implements EdgeRuntime {
     await Promise.all(closing);
     clearInterval(idle);
     clearTimeout(deadline);
+    await this.options.beforeAppsStop?.();
     await Promise.all([...this.apps.values()].map((a) => a.stop(timeout)));
     this.inProcessApps.close();
     await Promise.all([...this.pools.values(), ...this.appPools.values()].map((p) => p.close()));
@@ -346,13 +364,14 @@ export class Stack implements EdgeRuntime {
       const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => this.options.log(level, msg, { app: name, ...fields });
       // Workers drain after a 'change' (reload, crash): an idempotent request that meets a worker
       // connection closing under it is retried on another worker, so a reload or a kill loses no GET.
-      pool = new UpstreamPool(`app:${name}`, [], { connections: c.concurrency, connectTimeout: 5_000, timeout: 60_000 }, { retries: 2 }, log);
+      pool = new UpstreamPool(`app:${name}`, [], appConnection(c), { retries: 2 }, log);
       this.appPools.set(name, pool);
     }
     return pool;
   }
 
   private async syncApps(config: ResolvedConfig, reloading: boolean): Promise<void> {
+    if (this.options.appSockets !== undefined) return this.followApps(config, reloading, this.options.appSockets);
     for (const [name, c] of Object.entries(config.apps)) {
       const running = this.apps.has(name) ? 'workers' : this.inProcessApps.has(name) ? 'in-process' : c.mode;
       if (running !== c.mode) throw new Error(`apps.${name}.mode changed from '${running}' to '${c.mode}': restart to apply it (reload refused; the app keeps running as before)`);
@@ -373,19 +392,18 @@ export class Stack implements EdgeRuntime {
       if (c.mode === 'in-process') continue;
       const existing = this.apps.get(name);
       if (existing !== undefined) {
-        if (reloading) await existing.reload();
+        if (!reloading) continue;
+        // New code and the new count, timeouts and limits together (src/appserver/reconfigure.ts).
+        await existing.reload(workerSettings(c));
+        // Then a changed concurrency: the workers' connections are replaced as they free up (no-op if the same).
+        this.appPools.get(name)?.setConnection(appConnection(c));
         continue;
       }
       const app = await startAppServer({
         name,
         module: c.module,
-        workers: c.workers,
+        ...workerSettings(c),
         runtimeDir: config.runtimeDir,
-        shutdownTimeout: c.gracefulTimeout,
-        workerTimeout: c.workerTimeout,
-        maxRequests: c.maxRequests,
-        maxRequestsJitter: c.maxRequestsJitter,
-        maxMemory: c.maxMemory,
         log: (level, msg, fields) => this.options.log(level, msg, { app: name, ...fields }),
       });
       this.apps.set(name, app);
@@ -400,6 +418,36 @@ export class Stack implements EdgeRuntime {
       sync();
     }
   }
+
+  /** The worker-mode apps' servers this stack runs (the data-plane primary shares their sockets). */
+  workerApps(): ReadonlyMap<string, AppServer> {
+    return this.apps;
+  }
+
+  private followingApps = false;
+
+  /** syncApps for a stack with `appSockets`: in-process apps are imported here, worker apps only followed. */
+  private async followApps(config: ResolvedConfig, reloading: boolean, source: AppSocketSource): Promise<void> {
+    await this.inProcessApps.sync(config, reloading);
+    const servers = (app: string) => source.sockets(app).map((s) => ({ url: `unix:${s}`, weight: 1 }));
+    if (!this.followingApps) {
+      this.followingApps = true;
+      source.onChange((app) => this.appPools.get(app)?.setServers(servers(app)));
+    }
+    for (const [name, c] of Object.entries(config.apps)) {
+      if (c.mode === 'workers') this.appPool(name, config).setServers(servers(name));
+    }
+  }
+}
+
+/** How the data plane talks to an app's workers: `concurrency` connections each. */
+function appConnection(c: ResolvedApp): { connections: number; connectTimeout: number; timeout: number } {
+  return { connections: c.concurrency, connectTimeout: 5_000, timeout: 60_000 };
+}
+
+/** The part of an app's config its running app server can take on reload. */
+function workerSettings(c: ResolvedApp): WorkerSettings {
+  return { workers: c.workers, workerTimeout: c.workerTimeout, shutdownTimeout: c.gracefulTimeout, maxRequests: c.maxRequests, maxRequestsJitter: c.maxRequestsJitter, maxMemory: c.maxMemory };
 }
 
 function cacheKey(route: ResolvedRoute): string {

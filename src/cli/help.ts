@@ -25,6 +25,9 @@ Starts the stack described by the config: app workers first (an app that fails t
 start with its error and a non-zero exit), then the listeners and the admin API.
 SIGTERM or SIGINT stop it gracefully: listeners close, in-flight requests finish (bounded by
 shutdownTimeout), workers exit; a second signal exits at once. SIGHUP reloads like \`portico reload\`.
+With \`processes: N\` (or 'auto') in the config, N data-plane processes serve the same ports
+(SO_REUSEPORT): this one runs the workers and the admin API, the others are restarted if they die,
+and stop, reload and SIGUSR1 reach them all.
 
 Environment:
   PORTICO_HTTP_PORT     overrides the first listener's port

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { isLoopback, parseServerUrl } from './fields.ts';
 import type { Issue } from './issues.ts';
 import type { Item, Named, ParsedParts } from './parse.ts';
-import { adminSocketOf, DEFAULT_LISTEN_HOST, hostsOf, normalisePath, runtimeDirOf } from './resolve.ts';
+import { adminSocketOf, DEFAULT_LISTEN_HOST, hostsOf, normalisePath, processCount, runtimeDirOf } from './resolve.ts';
 import type { ParsedListener } from './schema.ts';
 
 /** sun_path is 108 bytes on Linux (104 on macOS) including the NUL; a longer path fails at bind(). */
@@ -112,4 +112,22 @@ export function checkReferences(parts: ParsedParts, baseDir: string, issues: Iss
   checkAdmin(parts, baseDir, issues);
   checkServers(parts, baseDir, issues);
   checkRoutes(parts, issues);
+  checkProcesses(parts, issues);
+}
+
+/**
+ * What cannot work in several data-plane processes (src/dataplane) is refused before anything starts.
+ * ACME: a challenge's answer lives in the memory of the process that orders, while the kernel
+ * spreads the CA's validation connections over every process bound with SO_REUSEPORT, so most
+ * validations would fail. (Listeners are TCP only, so SO_REUSEPORT applies to all of them.)
+ */
+function checkProcesses(parts: ParsedParts, issues: Issue[]): void {
+  const n = processCount(parts.processes);
+  if (n <= 1) return;
+  for (const { index, value } of parts.listeners ?? []) {
+    const tls = value.tls;
+    if (typeof tls === 'object' && 'acme' in tls) {
+      issues.push({ at: ['processes'], message: `${n} data-plane processes cannot answer ACME challenges for listeners[${index}].tls.acme (the answer lives in the ordering process, validation connections reach any process): use processes: 1 there, or certificate files (tls.certs) renewed outside` });
+    }
+  }
 }

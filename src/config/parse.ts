@@ -6,7 +6,7 @@ import { expectation, fromZod, unknownFieldMessage, zodErrorMap, type Issue, typ
 import { isPlainObject, NAME, NAME_EXPECTED, nonEmpty } from './fields.ts';
 import { suggest } from './suggest.ts';
 import {
-  accessLogSchema, adminSchema, appSchema, configSchema, listenerSchema, poolSchema, routeSchema, shutdownTimeoutSchema,
+  accessLogSchema, adminSchema, appSchema, configSchema, listenerSchema, poolSchema, processesSchema, routeSchema, shutdownTimeoutSchema,
   trustedProxiesSchema, type ParsedAdmin, type ParsedApp, type ParsedListener, type ParsedPool, type ParsedRoute,
 } from './schema.ts';
 
@@ -36,6 +36,7 @@ export interface ParsedParts {
   readonly shutdownTimeout: number | undefined;
   readonly runtimeDir: string | undefined;
   readonly accessLog: z.output<typeof accessLogSchema>;
+  readonly processes: number | 'auto' | undefined;
 }
 
 type ObjectSchema = z.ZodObject<z.core.$ZodLooseShape, z.core.$catchall<z.ZodType>>;
@@ -123,5 +124,6 @@ export function parseParts(input: Record<string, unknown>, issues: Issue[]): Par
     shutdownTimeout: parse(shutdownTimeoutSchema, input.shutdownTimeout, ['shutdownTimeout'], issues),
     runtimeDir: parse(nonEmpty.optional(), input.runtimeDir, ['runtimeDir'], issues),
     accessLog: parse(accessLogSchema, input.accessLog, ['accessLog'], issues),
+    processes: parse(processesSchema, input.processes, ['processes'], issues),
   };
 }

@@ -179,6 +179,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+export function processCount(processes: number | 'auto' | undefined): number {
+  return processes === 'auto' ? availableParallelism() : processes ?? 1;
+}
+
 /** Parts are partial only where an issue was raised, and resolveConfig() runs only when there was none. */
 const whole = <T>(value: Partial<T>): T => value as T;
 
@@ -211,6 +215,7 @@ export function resolveConfig(parts: ParsedParts, baseDir: string): ResolvedConf
     trustedProxies: [...(parts.trustedProxies ?? [])],
     shutdownTimeout: parts.shutdownTimeout ?? 10_000,
     runtimeDir,
+    processes: processCount(parts.processes),
     accessLog: parts.accessLog === false ? null : {
       format: parts.accessLog?.format ?? 'combined',
       path: parts.accessLog?.path === undefined || parts.accessLog.path === '-' ? null : resolve(baseDir, parts.accessLog.path),

@@ -295,4 +295,6 @@ export interface ResolvedConfig {
   readonly accessLog: { readonly format: string; readonly path: string | null } | null;
   /** Absolute directory for sockets and other runtime files. */
   readonly runtimeDir: string;
+  /** Data-plane processes `portico up` runs (≥ 1; 'auto' resolved to the core count). */
+  readonly processes: number;
 }

@@ -275,6 +275,8 @@ export const routeSchema = strictObject(routeShape).refine(
 
 export const trustedProxiesSchema = z.array(cidr).default(['127.0.0.0/8', '::1/128']);
 export const shutdownTimeoutSchema = duration.default(10_000);
+/** Data-plane processes (`portico up`), like nginx's worker_processes: 1 by default. */
+export const processesSchema = workers.default(1);
 // Variables are checked here, once, so a typo is a config error rather than a crash per request.
 export const accessLogSchema = z.union([z.literal(false), strictObject({
   format: z.string().min(1).superRefine((format, ctx) => {
@@ -295,6 +297,7 @@ export const configSchema = strictObject({
   shutdownTimeout: shutdownTimeoutSchema,
   runtimeDir: nonEmpty.optional(),
   accessLog: accessLogSchema,
+  processes: processesSchema,
 });
 
 export type ParsedListener = z.output<typeof listenerSchema>;

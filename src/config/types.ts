@@ -314,6 +314,11 @@ export interface PorticoConfig {
   shutdownTimeout?: Duration;
   /** Directory for runtime files (worker sockets, admin socket); default `.portico` beside the config. */
   runtimeDir?: string;
+  /**
+   * Data-plane processes for `portico up` (nginx's `worker_processes`): default 1; `'auto'` = one per
+   * core. Above 1, every listener binds with SO_REUSEPORT in each process (src/dataplane).
+   */
+  processes?: number | 'auto';
 }
 
 /**

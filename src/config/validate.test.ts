@@ -189,6 +189,7 @@ describe('validateConfig: the resolved config', () => {
       shutdownTimeout: 10_000,
       runtimeDir: join(dir, '.portico'),
       accessLog: { format: 'combined', path: null },
+      processes: 1,
     });
   });
 

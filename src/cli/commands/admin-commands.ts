@@ -28,8 +28,11 @@ export async function pool(configFile: string, args: string[]): Promise<number> 
 export async function reload(configFile: string): Promise<number> {
   const config = await loadWithEnv(configFile);
   const res = await adminRequest(config.admin, 'POST', '/reload');
-  const body = res.body as { ok: boolean; error?: string };
+  const body = res.body as { ok: boolean; error?: string; processes?: { pid: number | null; error: string | null }[] };
   if (body.ok) process.stdout.write('reloaded\n');
   else process.stderr.write(`reload refused: ${body.error}\n`);
-  return body.ok ? 0 : 1;
+  // processes > 1: a replica that refused keeps serving its previous config (src/dataplane).
+  const kept = (body.processes ?? []).filter((p) => p.error !== null);
+  for (const p of kept) process.stderr.write(`data-plane process ${p.pid ?? '?'} kept its previous config: ${p.error}\n`);
+  return body.ok && kept.length === 0 ? 0 : 1;
 }

@@ -22,6 +22,8 @@ interface StatusBody {
   apps?: Record<string, WorkerRow[]>;
   /** `apps.<name>.mode: 'in-process'`: no workers, one line each. */
   inProcessApps?: Record<string, { module?: string; generation?: number; uptime?: number; requests?: number; waiting?: number }>;
+  /** `processes` > 1 (src/dataplane): the primary and each replica. */
+  dataPlane?: { role?: string; slot?: number; pid?: number | null; state?: string; uptime?: number; restarts?: number }[];
 }
 
 const COLUMNS: { title: string; cell: (w: WorkerRow) => string; left?: boolean }[] = [
@@ -42,6 +44,9 @@ export function formatStatus(body: unknown): string {
   const lines: string[] = [];
   lines.push(`portico pid ${s.pid ?? '?'}, up ${duration(s.uptime ?? 0)}`);
   for (const l of s.listeners ?? []) lines.push(`listener ${l.name}: ${l.host}:${l.port}`);
+  for (const p of s.dataPlane ?? []) {
+    lines.push(`data-plane ${p.role ?? '?'} ${p.slot ?? '?'}: pid ${p.pid ?? '-'}, ${p.state ?? '?'}, up ${duration(p.uptime ?? 0)}, ${p.restarts ?? 0} restart(s)`);
+  }
   const apps = Object.entries(s.apps ?? {});
   const inProcess = Object.entries(s.inProcessApps ?? {});
   if (apps.length === 0 && inProcess.length === 0) lines.push('', 'no apps');

@@ -6,10 +6,13 @@ import { loadWithEnv } from '../load.ts';
 import { startAdminServer, adminAddress } from '../../admin/admin-server.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { handleSignals } from '../signals.ts';
+import { runPrimary } from '../../dataplane/primary.ts';
 
 export async function up(configFile: string): Promise<number> {
   const log = createLogger();
   const config = await loadWithEnv(configFile);
+  // Several data-plane processes on the same ports (src/dataplane); one is the plain path below.
+  if (config.processes > 1) return runPrimary(configFile, config, log);
   mkdirSync(config.runtimeDir, { recursive: true });
   const stack = new Stack(config, { log, accessLog: process.env.PORTICO_ACCESS_LOG !== 'off' });
   let admin: Server | null = null;
