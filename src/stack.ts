@@ -435,7 +435,11 @@ export class Stack implements EdgeRuntime {
       source.onChange((app) => this.appPools.get(app)?.setServers(servers(app)));
     }
     for (const [name, c] of Object.entries(config.apps)) {
-      if (c.mode === 'workers') this.appPool(name, config).setServers(servers(name));
+      if (c.mode !== 'workers') continue;
+      const pool = this.appPool(name, config);
+      pool.setServers(servers(name));
+      // A reloaded concurrency, as the primary applies it to its own pool (no-op when unchanged).
+      pool.setConnection(appConnection(c));
     }
   }
 }
