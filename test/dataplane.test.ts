@@ -53,6 +53,10 @@ describe('processes: 2', () => {
   const processes = async () => ((await adminRequest(admin(), 'GET', '/status')).body as { dataPlane: Proc[] }).dataPlane;
   const replicaPid = async () => (await processes()).find((p) => p.role === 'replica')!.pid!;
   const counted = () => requests++;
+  /** Lines in the access log so far, before and after the SIGUSR1 rotation test. */
+  const accessLogLines = () => ['access.log.1', 'access.log']
+    .map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '').length : 0))
+    .reduce((a, b) => a + b, 0);
   const get = (c: Connection, path: string) => c.get(path);
   /** The pid every process answers, one connection per process. */
   const onEach = async <T>(each: (c: Connection) => Promise<T>, close = true): Promise<T[]> => {
@@ -179,6 +183,9 @@ describe('processes: 2', () => {
   test('a killed replica is replaced (restarts counted) and traffic keeps flowing to both', async () => {
     const old = await replicaPid();
     const mark = up.lines.length;
+    // A SIGKILL loses what the replica's access log still buffers (as for nginx with `buffer=`):
+    // let every line so far reach the file first, so the count at the end is exact.
+    await waitFor(() => accessLogLines() === requests, 'the access log flushed');
     process.kill(old, 'SIGKILL');
     await up.waitLine(/data-plane replica died; restarting/, mark);
     // Its socket went with it: new connections meanwhile are all served (by the primary, or by the
