@@ -283,6 +283,11 @@ const COMMON_FIELD_NAMES: ReadonlySet<string> = new Set([
   'x-real-ip', 'x-request-id',
 ]);
 
+/** A field value we may send (RFC 9110 §5.5): no CR, LF, NUL or other control that could split the message. */
+export function isFieldValue(value: string): boolean {
+  return !BAD_VALUE_RE.test(value);
+}
+
 /** A field name we may send: a token (RFC 9110 §5.1). */
 export function isFieldName(name: string): boolean {
   return COMMON_FIELD_NAMES.has(name) || TOKEN_RE.test(name);

@@ -5,13 +5,10 @@
 import { sensitiveHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { PorticoResponse } from '../../http/types.ts';
-import { isFieldName, parseContentLength } from '../h1/http1-syntax.ts';
+import { isFieldName, isFieldValue, parseContentLength } from '../h1/http1-syntax.ts';
 
 /** RFC 9113 §8.2.2: fields that only mean something for one HTTP/1.1 connection. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-
-/** field-value characters (RFC 9110 §5.5): no CR, LF, NUL or other controls. */
-const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Fields whose value is new in every response, sent as "literal never indexed" (RFC 7541 §6.2.3):
@@ -45,9 +42,9 @@ export function planH2Response(r: PorticoResponse, method: string): H2ResponsePl
     if (CONNECTION_SPECIFIC.has(name)) continue;
     if (!isFieldName(name)) return null;
     if (typeof value === 'string') {
-      if (BAD_VALUE_RE.test(value)) return null;
+      if (!isFieldValue(value)) return null;
     } else if (Array.isArray(value)) {
-      for (const item of value) if (typeof item !== 'string' || BAD_VALUE_RE.test(item)) return null;
+      for (const item of value) if (typeof item !== 'string' || !isFieldValue(item)) return null;
     } else return null;
     fields[name] = value;
   }
