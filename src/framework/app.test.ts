@@ -26,8 +26,14 @@ test('text, html, redirect, body, and headers passed to a helper', async () => {
   const t = await app.request('/t');
   assert.equal(t.status, 201);
   assert.equal(t.headers.get('x-a'), '1');
-  assert.equal(t.headers.get('content-type'), 'text/plain; charset=utf-8');
+  assert.equal(t.headers.get('content-type'), 'text/plain;charset=UTF-8');
   assert.equal(await t.text(), 'hi');
+  // The default status and no headers take Fetch's own default type: the same spelling.
+  app.get('/plain', (c) => c.text('plain'));
+  const p = await app.request('/plain');
+  assert.equal(p.status, 200);
+  assert.equal(p.headers.get('content-type'), 'text/plain;charset=UTF-8');
+  assert.equal(await p.text(), 'plain');
   assert.equal((await app.request('/h')).headers.get('content-type'), 'text/html; charset=utf-8');
   const r = await app.request('/r');
   assert.equal(r.status, 302);

@@ -34,7 +34,8 @@ export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 
 // Header inits shared by every response without extra headers: a Response copies its init.
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
-const TEXT_TYPE = { 'content-type': 'text/plain; charset=utf-8' };
+// text/plain is spelled as Fetch spells a string body's default, so c.text() answers alike either way.
+const TEXT_TYPE = { 'content-type': 'text/plain;charset=UTF-8' };
 const HTML_TYPE = { 'content-type': 'text/html; charset=utf-8' };
 
 export class Context<P extends string = any> {
@@ -191,6 +192,10 @@ export class Context<P extends string = any> {
   }
 
   text(text: string, status = 200, headers?: HeaderRecord): Response {
+    // A string body's own default type is text/plain;charset=UTF-8 (Fetch's "extract a body"):
+    // the same media type (RFC 9110 §8.3.1: parameter names and the charset value are
+    // case-insensitive, whitespace around ';' optional), without converting a headers init.
+    if (status === 200 && headers === undefined) return new Response(text);
     return respond(text, status, TEXT_TYPE, headers);
   }
 
