@@ -2,6 +2,7 @@
 // request id, the value map, the body) is made on first use, so a plain `GET → c.json()` costs
 // this object and its response.
 import { isAcceptableRequestId, newRequestId } from '../http/context.ts';
+import { withBodySource } from '../http/body-source.ts';
 import { MULTIPART_TOTAL_DEFAULT, parseMultipart, type MultipartBody, type MultipartLimits } from './multipart.ts';
 import { checkDeclaredLength, FORM_TYPES, isJsonType, mediaType, parseForm, parseJson, readLimited, requireType, tooLarge } from './body.ts';
 import { runSchema, validatedKey, type InferOutput, type StandardSchemaV1, type ValidationTarget } from './validate.ts';
@@ -195,7 +196,7 @@ export class Context<P extends string = any> {
     // A string body's own default type is text/plain;charset=UTF-8 (Fetch's "extract a body"):
     // the same media type (RFC 9110 §8.3.1: parameter names and the charset value are
     // case-insensitive, whitespace around ';' optional), without converting a headers init.
-    if (status === 200 && headers === undefined) return new Response(text);
+    if (status === 200 && headers === undefined) return withBodySource(new Response(text), text);
     return respond(text, status, TEXT_TYPE, headers);
   }
 
@@ -280,8 +281,8 @@ export const SESSION_KEY = 'portico.session';
 const EMPTY = Object.freeze(Object.create(null));
 
 function respond(body: string, status: number, type: HeaderRecord, headers: HeaderRecord | undefined): Response {
-  if (headers === undefined) return new Response(body, { status, headers: type });
+  if (headers === undefined) return withBodySource(new Response(body, { status, headers: type }), body);
   const h = new Headers(headers);
   if (!h.has('content-type')) h.set('content-type', type['content-type']);
-  return new Response(body, { status, headers: h });
+  return withBodySource(new Response(body, { status, headers: h }), body);
 }

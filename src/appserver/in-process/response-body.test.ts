@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { toPorticoResponse } from './response-body.ts';
+import { toPorticoResponse, wholeFromSource } from './response-body.ts';
 
 const options = { idleTimeout: 1_000, onError: () => {} };
 
@@ -51,4 +51,41 @@ test('an app stream that errors mid-body fails the Readable and is reported', as
   controller?.error(new Error('database went away'));
   assert.match((await failed).message, /database went away/);
   assert.equal(reported.length, 1);
+});
+
+test('a framework response made from a string is taken whole from its source, synchronously', async () => {
+  const { createApp } = await import('../../framework/index.ts');
+  const app = createApp();
+  app.get('/t', (c) => c.text('hello world\n'));
+  app.get('/j', (c) => c.json({ a: 1 }, 201, { 'x-a': '1' }));
+  app.get('/e', (c) => c.text(''));
+  const t = wholeFromSource(await app.request('/t'));
+  assert.ok(t !== null);
+  assert.equal(t.status, 200);
+  assert.equal(Buffer.from(t.body as Uint8Array).toString(), 'hello world\n');
+  assert.equal(t.headers['content-type'], 'text/plain;charset=UTF-8');
+  assert.equal(t.headers['content-length'], undefined, 'the edge frames a complete body itself');
+  const j = wholeFromSource(await app.request('/j'));
+  assert.ok(j !== null);
+  assert.deepEqual([j.status, j.headers['x-a'], Buffer.from(j.body as Uint8Array).toString()], [201, '1', '{"a":1}']);
+  assert.equal(wholeFromSource(await app.request('/e'))?.body, null, 'an empty body is no body');
+});
+
+test('a source is used only while it is still the whole, untouched body', async () => {
+  const { withBodySource } = await import('../../http/body-source.ts');
+  assert.equal(wholeFromSource(new Response('plain')), null, 'a Response nobody marked: read through its stream');
+  const read = withBodySource(new Response('abc'), 'abc');
+  await read.text();
+  assert.equal(wholeFromSource(read), null, 'read already (bodyUsed)');
+  const locked = withBodySource(new Response('abc'), 'abc');
+  locked.body!.getReader();
+  assert.equal(wholeFromSource(locked), null, 'locked by a reader');
+  // Its stream handed to another Response: the source is right while that stream is unread (the
+  // same bytes), and given up as soon as anything reads it.
+  const shared = withBodySource(new Response('abc'), 'abc');
+  const other = new Response(shared.body, shared);
+  assert.equal(Buffer.from(wholeFromSource(shared)?.body as Uint8Array).toString(), 'abc');
+  assert.equal(wholeFromSource(other), null);
+  assert.equal(await other.text(), 'abc');
+  assert.equal(wholeFromSource(shared), null, 'the shared stream was read');
 });

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { PorticoResponse, ResponseHeaders } from '../../http/types.ts';
 import { HOP_BY_HOP } from '../../http/headers.ts';
+import { usableSource } from '../../http/body-source.ts';
 
 /** More than this, read in one turn, is streamed rather than held: no whole-body buffering. */
 const HOLD_LIMIT = 64 * 1024;
@@ -28,6 +29,18 @@ export function responseHeaders(response: Response): ResponseHeaders {
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out['set-cookie'] = cookies;
   return out;
+}
+
+/**
+ * A response the framework made from a string (src/http/body-source.ts), still unread: its body
+ * as bytes, synchronously, without reading the web stream back. Null for any other response.
+ */
+export function wholeFromSource(response: Response): PorticoResponse | null {
+  const source = usableSource(response);
+  if (source === undefined) return null;
+  const headers = responseHeaders(response);
+  delete headers['content-length']; // the edge frames a complete body with its own
+  return { status: response.status, headers, body: source === '' ? null : Buffer.from(source) };
 }
 
 export async function toPorticoResponse(response: Response, options: BodyOptions): Promise<PorticoResponse> {
