@@ -94,6 +94,28 @@ test('multiple Set-Cookie headers stay separate', async (t) => {
   assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; HttpOnly']);
 });
 
+test('a framework response goes out whole: status, its fields, every cookie and the body', async (t) => {
+  const { createApp } = await import('../framework/index.ts');
+  const app = createApp();
+  app.use(async (c, next) => {
+    await next();
+    c.res!.headers.set('x-after', 'yes');
+  });
+  app.get('/', (c) => {
+    c.setCookie('a', '1');
+    c.setCookie('b', '2');
+    return c.json({ ok: 'héllo' }, 201);
+  });
+  const socket = await fetchApp(t, app.fetch);
+  const r = await call(socket, '/');
+  assert.equal(r.status, 201);
+  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(r.headers['x-after'], 'yes');
+  assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+  assert.equal(r.headers['content-length'], String(Buffer.byteLength('{"ok":"héllo"}')));
+  assert.equal(r.body, '{"ok":"héllo"}');
+});
+
 test('a client that goes away cancels the response body', async (t) => {
   let cancelled = false;
   let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@
 // request id, the value map, the body) is made on first use, so a plain `GET → c.json()` costs
 // this object and its response.
 import { isAcceptableRequestId, newRequestId } from '../http/context.ts';
-import { withBodySource } from '../http/body-source.ts';
+import { lazyResponse, lazyStatus } from './lazy-response.ts';
 import { MULTIPART_TOTAL_DEFAULT, parseMultipart, type MultipartBody, type MultipartLimits } from './multipart.ts';
 import { checkDeclaredLength, FORM_TYPES, isJsonType, mediaType, parseForm, parseJson, readLimited, requireType, tooLarge } from './body.ts';
 import { runSchema, validatedKey, type InferOutput, type StandardSchemaV1, type ValidationTarget } from './validate.ts';
@@ -35,7 +35,7 @@ export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 
 // Header inits shared by every response without extra headers: a Response copies its init.
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
-// text/plain is spelled as Fetch spells a string body's default, so c.text() answers alike either way.
+// text/plain as Fetch spells a string body's default type.
 const TEXT_TYPE = { 'content-type': 'text/plain;charset=UTF-8' };
 const HTML_TYPE = { 'content-type': 'text/html; charset=utf-8' };
 
@@ -193,10 +193,6 @@ export class Context<P extends string = any> {
   }
 
   text(text: string, status = 200, headers?: HeaderRecord): Response {
-    // A string body's own default type is text/plain;charset=UTF-8 (Fetch's "extract a body"):
-    // the same media type (RFC 9110 §8.3.1: parameter names and the charset value are
-    // case-insensitive, whitespace around ';' optional), without converting a headers init.
-    if (status === 200 && headers === undefined) return withBodySource(new Response(text), text);
     return respond(text, status, TEXT_TYPE, headers);
   }
 
@@ -280,9 +276,18 @@ export const SESSION_KEY = 'portico.session';
 
 const EMPTY = Object.freeze(Object.create(null));
 
+/**
+ * A lazy Response (lazy-response.ts) wherever the native constructor would accept the same
+ * arguments; otherwise the native one, which throws what it throws (a 204 with content, a status
+ * out of range). User fields go through Headers now, so a bad one throws here, as natively.
+ */
 function respond(body: string, status: number, type: HeaderRecord, headers: HeaderRecord | undefined): Response {
-  if (headers === undefined) return withBodySource(new Response(body, { status, headers: type }), body);
-  const h = new Headers(headers);
-  if (!h.has('content-type')) h.set('content-type', type['content-type']);
-  return withBodySource(new Response(body, { status, headers: h }), body);
+  let h: Headers | undefined;
+  if (headers !== undefined) {
+    h = new Headers(headers);
+    if (!h.has('content-type')) h.set('content-type', type['content-type']);
+  }
+  // JSON.stringify(undefined) is undefined: no body, as `new Response(undefined)`.
+  if (typeof body === 'string' && lazyStatus(status)) return lazyResponse(body, status, type, h);
+  return new Response(body, { status, headers: h ?? type });
 }

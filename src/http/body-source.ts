@@ -1,29 +1,27 @@
-// What a WHATWG Response was made from, for Portico's own readers of Portico's own responses.
-// `new Response('hello')` wraps its string in a web ReadableStream, and reading that back costs
-// a reader, a promise per chunk and a turn of the event loop; the framework's response helpers
-// leave the string on the Response under this key, so the in-process app path and the workers'
-// fetch bridge can take it as it is. Symbol.for, so it holds across module copies (a reloaded app
-// imports its own framework copy).
-//
-// The source is the body only while the body is untouched: whoever reads, tees or locks it
-// (a middleware reading `c.res.text()`, `res.clone()`) makes the stream the truth again, so a
-// reader checks `usableSource()` rather than the key alone.
-export const BODY_SOURCE = Symbol.for('portico.body-source');
+// How the data plane takes a framework response without reading it back. `new Response('hello')`
+// wraps its string in a web ReadableStream, and reading that back costs a reader, a promise per
+// chunk and a turn of the event loop. The framework's `c.text()`, `c.json()` and `c.html()` answer
+// with a lazy Response (src/framework/lazy-response.ts) that gives its status, fields and string
+// to whoever calls `takeWhole()`: the in-process app path and the workers' fetch bridge. Symbol.for,
+// so it holds across module copies.
+export const WHOLE = Symbol.for('portico.whole-response');
 
-interface WithSource {
-  [BODY_SOURCE]?: string;
+export interface WholeBody {
+  status: number;
+  /** A plain record has lowercase names and values the framework made (valid, no framing fields). */
+  headers: Headers | Readonly<Record<string, string>>;
+  body: string;
 }
 
-/** Marks `res` as made from `body` (a string); returns `res`. */
-export function withBodySource(res: Response, body: string): Response {
-  (res as Response & WithSource)[BODY_SOURCE] = body;
-  return res;
+interface Takeable {
+  [WHOLE]?: () => WholeBody | undefined;
 }
 
-/** The string `res` was made from, if it still is its whole body unread; else undefined. */
-export function usableSource(res: Response): string | undefined {
-  const source = (res as Response & WithSource)[BODY_SOURCE];
-  if (source === undefined || res.bodyUsed) return undefined;
-  const stream = res.body;
-  return stream !== null && !stream.locked ? source : undefined;
+/**
+ * The response's status, fields and whole body, if it is a framework response nobody has read:
+ * taking it counts as reading its body (it is used afterwards). Undefined for any other response.
+ */
+export function takeWhole(res: Response): WholeBody | undefined {
+  const take = (res as Response & Takeable)[WHOLE];
+  return typeof take === 'function' ? take.call(res) : undefined;
 }

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import type { PorticoResponse, ResponseHeaders } from '../../http/types.ts';
 import { HOP_BY_HOP } from '../../http/headers.ts';
-import { usableSource } from '../../http/body-source.ts';
+import { takeWhole } from '../../http/body-source.ts';
 
 /** More than this, read in one turn, is streamed rather than held: no whole-body buffering. */
 const HOLD_LIMIT = 64 * 1024;
@@ -20,27 +20,34 @@ export interface BodyOptions {
 }
 
 export function responseHeaders(response: Response): ResponseHeaders {
+  return headersOf(response.headers);
+}
+
+function headersOf(fields: Headers): ResponseHeaders {
   const out: ResponseHeaders = {};
-  for (const [name, value] of response.headers) {
+  for (const [name, value] of fields) {
     // Framing is the edge's job (RFC 9112 §6; RFC 9110 §7.6.1); cookies are taken whole below.
     if (HOP_BY_HOP.has(name) || name === 'set-cookie') continue;
     out[name] = value;
   }
-  const cookies = response.headers.getSetCookie();
+  const cookies = fields.getSetCookie();
   if (cookies.length > 0) out['set-cookie'] = cookies;
   return out;
 }
 
 /**
- * A response the framework made from a string (src/http/body-source.ts), still unread: its body
- * as bytes, synchronously, without reading the web stream back. Null for any other response.
+ * A framework response nobody has read (src/http/body-source.ts): its string as the body,
+ * synchronously, with no web stream made or read back. Null for any other response.
  */
 export function wholeFromSource(response: Response): PorticoResponse | null {
-  const source = usableSource(response);
-  if (source === undefined) return null;
-  const headers = responseHeaders(response);
-  delete headers['content-length']; // the edge frames a complete body with its own
-  return { status: response.status, headers, body: source === '' ? null : Buffer.from(source) };
+  const whole = takeWhole(response);
+  if (whole === undefined) return null;
+  let headers: ResponseHeaders;
+  if (whole.headers instanceof Headers) {
+    headers = headersOf(whole.headers);
+    delete headers['content-length']; // the edge frames a complete body with its own
+  } else headers = { ...whole.headers };
+  return { status: whole.status, headers, body: whole.body === '' ? null : whole.body };
 }
 
 export async function toPorticoResponse(response: Response, options: BodyOptions): Promise<PorticoResponse> {
