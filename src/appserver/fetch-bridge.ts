@@ -4,7 +4,6 @@
 import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { getRequestListener, type HttpBindings, type Http2Bindings } from '@hono/node-server';
-import { takeWhole } from '../http/body-source.ts';
 
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
@@ -37,25 +36,15 @@ export function createFetchListener(app: FetchApp, onError: AppErrorReporter): N
     } catch (err) {
       return serverError(incoming, err, onError);
     }
-    if (response instanceof Response) return adapted(response);
+    if (response instanceof Response) return response;
     return Promise.resolve(response).then(
-      (answer: unknown) => (answer instanceof Response ? adapted(answer) : serverError(incoming, new TypeError(`fetch() returned ${describe(answer)} instead of a Response`), onError)),
+      (answer: unknown) => (answer instanceof Response ? answer : serverError(incoming, new TypeError(`fetch() returned ${describe(answer)} instead of a Response`), onError)),
       (err: unknown) => serverError(incoming, err, onError),
     );
   }, { overrideGlobalObjects: true });
   return (req, res) => {
     void listener(req, res);
   };
-}
-
-/**
- * A framework response nobody has read (src/http/body-source.ts) becomes the adapter's own
- * lightweight Response (the global one it installs), whose string it writes directly; without
- * this the adapter would ask for the body stream and read it back.
- */
-function adapted(response: Response): Response {
-  const whole = takeWhole(response);
-  return whole === undefined ? response : new Response(whole.body, { status: whole.status, headers: whole.headers });
 }
 
 function serverError(req: http.IncomingMessage, err: unknown, onError: AppErrorReporter): Response {

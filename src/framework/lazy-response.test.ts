@@ -94,3 +94,19 @@ test('where the native constructor throws, the helpers still throw: no lazy stan
   assert.equal(empty.status, 200);
   assert.equal(empty.body, null, 'JSON of undefined is no body, as natively');
 });
+
+test('under an adapter that installs its own global Response, the helpers make that one', async () => {
+  const original = globalThis.Response;
+  class Installed extends original {}
+  globalThis.Response = Installed;
+  try {
+    const app = createApp();
+    app.get('/', (c) => c.text('hi'));
+    const res = await app.request('/');
+    assert.ok(res instanceof Installed, 'the installed class, not a lazy stand-in');
+    assert.equal(await res.text(), 'hi');
+  } finally {
+    globalThis.Response = original;
+  }
+  assert.equal(lazyStatus(200), true);
+});

@@ -135,7 +135,12 @@ export function lazyResponse(source: string, status: number, init: Readonly<Reco
   return r as unknown as Response;
 }
 
-/** Whether `lazyResponse` can stand for `new Response(source, { status })`. */
+/**
+ * Whether `lazyResponse` can stand for `new Response(source, { status })`: a status the native
+ * constructor takes with content, and the global Response still the native one. An adapter that
+ * installs its own (@hono/node-server's lightweight Response, which its listener writes without
+ * a stream) gets its own objects, as the app would have made them without this file.
+ */
 export function lazyStatus(status: number): boolean {
-  return Number.isInteger(status) && status >= 200 && status <= 599 && status !== 204 && status !== 205 && status !== 304;
+  return globalThis.Response === NativeResponse && Number.isInteger(status) && status >= 200 && status <= 599 && status !== 204 && status !== 205 && status !== 304;
 }

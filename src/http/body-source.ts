@@ -2,8 +2,9 @@
 // wraps its string in a web ReadableStream, and reading that back costs a reader, a promise per
 // chunk and a turn of the event loop. The framework's `c.text()`, `c.json()` and `c.html()` answer
 // with a lazy Response (src/framework/lazy-response.ts) that gives its status, fields and string
-// to whoever calls `takeWhole()`: the in-process app path and the workers' fetch bridge. Symbol.for,
-// so it holds across module copies.
+// to whoever calls `takeWhole()`: the in-process app path (src/appserver/in-process). Workers need
+// none of it: their fetch bridge installs @hono/node-server's lightweight Response, which the
+// framework then makes instead. Symbol.for, so it holds across module copies.
 export const WHOLE = Symbol.for('portico.whole-response');
 
 export interface WholeBody {
