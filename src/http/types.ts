@@ -45,7 +45,17 @@ export interface PorticoResponse {
    * (compression) or stores it (cache) builds a new response without them.
    */
   trailers?: Promise<Record<string, string> | null>;
+  /**
+   * Set by a strict head parser only (the own upstream client, src/proxy/h1-client): the fields it
+   * stored, as name, value pairs in the order they were first added. A writer may send a field
+   * whose name and value still equal its pair there without checking them again; anything a layer
+   * added or changed no longer matches and is checked as usual (src/edge/h1/http1-syntax.ts).
+   */
+  checkedFields?: CheckedFields | null;
 }
+
+/** Name, value, name, value…; a null value (a list field such as set-cookie) is never taken as checked. */
+export type CheckedFields = readonly (string | null)[];
 
 export type Handler = (req: PorticoRequest, ctx: RequestContext) => PorticoResponse | Promise<PorticoResponse>;
 

@@ -17,6 +17,8 @@ import { UpstreamResponse } from './upstream-response.ts';
 
 /** Turns a failed attempt into the answer (forward.ts upstreamError), kept there with the other codes. */
 export type UpstreamErrorOf = (err: unknown, server: UpstreamServer) => Error;
+/** forward.ts AnswerHook: a response step of the layer around the proxy, run here before settling. */
+export type AnswerStep = (res: PorticoResponse, req: PorticoRequest, ctx: RequestContext) => PorticoResponse;
 
 export class ForwardAttempt implements ExchangeSink {
   readonly promise: Promise<PorticoResponse>;
@@ -29,13 +31,14 @@ export class ForwardAttempt implements ExchangeSink {
   private readonly upstream: ExchangeRequest;
   private readonly errorOf: UpstreamErrorOf;
   private readonly slot: number;
+  private readonly hook: AnswerStep | null;
   private server: UpstreamServer;
   private tried: Set<UpstreamServer> | null = null;
   /** The attempt in flight; a late word from an earlier one (there is none by design) is ignored. */
   private done = false;
 
   constructor(pool: UpstreamPool, req: PorticoRequest, ctx: RequestContext, pick: PickRequest, server: UpstreamServer,
-    upstream: ExchangeRequest, slot: number, errorOf: UpstreamErrorOf) {
+    upstream: ExchangeRequest, slot: number, errorOf: UpstreamErrorOf, hook: AnswerStep | null = null) {
     const { promise, resolve, reject } = Promise.withResolvers<PorticoResponse>();
     this.promise = promise;
     this.settle = resolve;
@@ -48,6 +51,7 @@ export class ForwardAttempt implements ExchangeSink {
     this.upstream = upstream;
     this.slot = slot;
     this.errorOf = errorOf;
+    this.hook = hook;
   }
 
   /** Sends to the current server through its client. */
@@ -106,6 +110,7 @@ export class ForwardAttempt implements ExchangeSink {
       }
       const cookie = pool.policy.setCookie?.(server, this.pick) ?? null;
       if (cookie !== null) appendSetCookie(out.headers, cookie);
+      if (this.hook !== null) out = this.hook(out, this.req, ctx);
     } catch (err) {
       this.fail(err);
       return;

@@ -22,7 +22,28 @@ export interface ForwardOptions {
   timingName?: string;
 }
 
-export function forwardHandler(options: ForwardOptions): Handler {
+/**
+ * A response step run on the upstream's answer as it arrives (route-rules.ts's Location rewrite),
+ * inside the proxy's own resolution instead of a `.then` around it: one promise, one closure and one
+ * microtask fewer per request. It sees the same request and context a layer directly around the
+ * proxy would; a throw is the request's failure, as a rejected `.then` would be.
+ */
+export type AnswerHook = (res: PorticoResponse, req: PorticoRequest, ctx: RequestContext) => PorticoResponse;
+
+/** The proxy's handler, which can take an AnswerHook for the layer directly around it. */
+export interface ForwardingHandler extends Handler {
+  withAnswerHook(hook: AnswerHook): Handler;
+}
+
+export function isForwardingHandler(h: Handler): h is ForwardingHandler {
+  return typeof (h as Partial<ForwardingHandler>).withAnswerHook === 'function';
+}
+
+export function forwardHandler(options: ForwardOptions): ForwardingHandler {
+  return build(options, null);
+}
+
+function build(options: ForwardOptions, hook: AnswerHook | null): ForwardingHandler {
   const { pool, stripPrefix } = options;
   const timingName = options.timingName ?? 'proxy';
   const memo = new ForwardedMemo();
@@ -35,11 +56,11 @@ export function forwardHandler(options: ForwardOptions): Handler {
     }
     const headers = upstreamRequestHeaders(req.headers, ctx, memo);
     // The own client watches the context itself for the client leaving (no AbortController).
-    const attempt = new ForwardAttempt(pool, req, ctx, pick, server, { method: req.method, path, headers, body: req.body, signal: ctx }, slot, upstreamError);
+    const attempt = new ForwardAttempt(pool, req, ctx, pick, server, { method: req.method, path, headers, body: req.body, signal: ctx }, slot, upstreamError, hook);
     attempt.start();
     return attempt.promise;
   };
-  return (req, ctx) => {
+  const handler: Handler = (req, ctx) => {
     const pick: PickRequest = { clientAddress: ctx.clientAddress, headers: req.headers, exclude: null };
     // Not async: a server free at once (the common case) costs no promise or microtask to get,
     // and the context is asked for its AbortSignal only if the request has to queue.
@@ -52,6 +73,10 @@ export function forwardHandler(options: ForwardOptions): Handler {
     if (acquired instanceof Promise) return acquired.then((server) => send(req, ctx, pick, server), (err: unknown) => acquireFailed(pool, ctx, err));
     return send(req, ctx, pick, acquired);
   };
+  return Object.assign(handler, {
+    // An outer hook runs after an inner one, as the layers would.
+    withAnswerHook: (outer: AnswerHook): Handler => build(options, hook === null ? outer : (res, req, ctx) => outer(hook(res, req, ctx), req, ctx)),
+  });
 }
 
 /** No server could be had: the pool's maintenance page, or the error (a promise either way, never a throw). */

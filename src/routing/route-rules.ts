@@ -10,6 +10,7 @@ import type { ResolvedHeaderRules, ResolvedRoute } from '../config/resolved.ts';
 import { contentType } from '../static/mime.ts';
 import { expand } from './captures.ts';
 import type { StageInfo } from './targets.ts';
+import { isForwardingHandler } from '../proxy/forward.ts';
 
 export function withRouteRules(route: ResolvedRoute, handler: Handler, stages: StageInfo[]): Handler {
   let h = handler;
@@ -92,6 +93,9 @@ function responseHeadersLayer(next: Handler, rules: ResolvedHeaderRules): Handle
  * origin the client used, with the route's stripped prefix put back.
  */
 function locationLayer(next: Handler, sentHost: string | null): Handler {
+  // Directly around the proxy (no request rule between, so the same request and context): the
+  // rewrite runs as the upstream's answer arrives, with no promise of its own (forward.ts AnswerHook).
+  if (isForwardingHandler(next)) return next.withAnswerHook((res, req, ctx) => rewriteLocation(res, req, ctx, sentHost));
   // Not async: a response without Location (nearly all) passes with no extra promise or tick.
   return (req, ctx) => {
     const res = next(req, ctx);

@@ -8,8 +8,8 @@ import { BadGatewayError, BadRequestError, RequestTimeoutError, UriTooLongError 
 import { errorResponse } from '../../http/error-response.ts';
 import type { PorticoRequest, PorticoResponse, RequestHeaders } from '../../http/types.ts';
 import type { ConnectionOwner } from './connection-owner.ts';
-import { resolveClient } from '../trusted-peers.ts';
-import { ChunkedDecoder, type DataSink, HeadFault } from './http1-syntax.ts';
+import { type TrustedPeers, resolveClient } from '../trusted-peers.ts';
+import { ChunkedDecoder, type DataSink, HeadFault, findLF } from './http1-syntax.ts';
 import { RequestBody } from './request-body.ts';
 import { type RequestHeadParser, hasToken, hostName } from './request-head.ts';
 import { planResponse } from './response-head.ts';
@@ -79,6 +79,12 @@ export class H1Connection implements DataSink, ResponseSink {
   private clientProto: 'http' | 'https' | null = null;
   /** The HSTS value for this request's host (https only); the operator's policy wins over an upstream's. */
   private hsts: string | null = null;
+  /**
+   * Whether this socket's peer is a trusted proxy, as `trustedBy` (the runtime's list, new on each
+   * reload) answered it: the peer cannot change on a connection, so it is asked once per list.
+   */
+  private trustedBy: TrustedPeers | null = null;
+  private peerTrusted = false;
 
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.socket = socket;
@@ -111,7 +117,7 @@ export class H1Connection implements DataSink, ResponseSink {
     if (this.headStarted === 0) this.headStarted = nowMs();
     // Re-parse only when a line completes (or the limit is crossed): a client dribbling one byte
     // at a time costs O(lines × size), not O(bytes × size).
-    if (chunk.indexOf(10) !== -1 || this.buf!.length > this.owner.maxHead) this.readHead();
+    if (findLF(chunk, 0) !== -1 || this.buf!.length > this.owner.maxHead) this.readHead();
   }
 
   private stash(chunk: Buffer): void {
@@ -219,9 +225,15 @@ export class H1Connection implements DataSink, ResponseSink {
   private newContext(headers: RequestHeaders): RequestContext {
     const peer = this.socket.remoteAddress ?? '';
     const trusted = this.owner.runtime.trusted;
-    const peerTrusted = trusted.has(peer);
-    // An untrusted peer is the client (resolveClient's own first answer), without asking twice.
-    const client = peerTrusted ? resolveClient(peer, headers, trusted) : null;
+    if (trusted !== this.trustedBy) {
+      this.trustedBy = trusted;
+      this.peerTrusted = trusted.has(peer);
+    }
+    const peerTrusted = this.peerTrusted;
+    // An untrusted peer is the client (resolveClient's own first answer), without asking twice; so
+    // is a trusted one that forwarded nothing (resolveClient's answer then: the peer, no proto).
+    const client = peerTrusted && (headers['forwarded'] !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-forwarded-proto'] !== undefined)
+      ? resolveClient(peer, headers, trusted) : null;
     this.clientProto = client === null ? null : client.proto;
     const sentId = headers['x-request-id'];
     const ctx = this.ctx = new RequestContext(peer, peerTrusted, client === null ? peer : client.address, this.socket.remotePort ?? 0, this.owner.scheme,

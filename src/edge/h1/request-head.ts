@@ -9,7 +9,7 @@ import { BadRequestError, HeaderFieldsTooLargeError, HttpError, UriTooLongError 
 import type { RequestHeaders } from '../../http/types.ts';
 import type { EdgeLimits } from '../limits.ts';
 import {
-  type FieldSink, HeadFault, TCHAR, classifyTransferEncoding, parseContentLength, parseFieldLines,
+  type FieldSink, HeadFault, TCHAR, classifyTransferEncoding, findLF, isHttp1Prefix, latin1, parseContentLength, parseFieldLines,
 } from './http1-syntax.ts';
 
 export interface HeadLimits {
@@ -42,6 +42,21 @@ const ABSOLUTE_RE = /^https?:\/\//i;
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
+/**
+ * GET, POST or HEAD at buf[start, end), matched as bytes (methods are case-sensitive, RFC 9110 §9.1),
+ * as a constant string: no slice, and no KNOWN_METHODS lookup (all three are in it). Else null.
+ */
+function commonMethod(buf: Buffer, start: number, end: number): string | null {
+  const n = end - start;
+  const c0 = buf[start], c1 = buf[start + 1], c2 = buf[start + 2];
+  if (n === 3) return c0 === 0x47 && c1 === 0x45 && c2 === 0x54 ? 'GET' : null;
+  if (n !== 4) return null;
+  const c3 = buf[start + 3];
+  if (c0 === 0x50 && c1 === 0x4f && c2 === 0x53 && c3 === 0x54) return 'POST';
+  if (c0 === 0x48 && c1 === 0x45 && c2 === 0x41 && c3 === 0x44) return 'HEAD';
+  return null;
+}
+
 const badRequest = (message: string) => new BadRequestError(message, 'BAD_FRAMING');
 
 export class RequestHeadParser implements FieldSink {
@@ -70,7 +85,7 @@ export class RequestHeadParser implements FieldSink {
     let pos = 0;
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
     while (pos < 8 && buf.length >= pos + 2 && buf[pos] === CR && buf[pos + 1] === LF) pos += 2;
-    const nl = buf.indexOf(LF, pos);
+    const nl = findLF(buf, pos);
     const { maxRequestLine, maxHead } = this.limits;
     if (nl === -1) {
       if (buf.length - pos > maxRequestLine) throw new UriTooLongError('request line too long', 'REQUEST_LINE_TOO_LONG');
@@ -119,10 +134,11 @@ export class RequestHeadParser implements FieldSink {
     let i = start;
     while (i < end && TCHAR[buf[i]] === 1) i++;
     if (i === start || i === end || buf[i] !== SP) throw badRequest('invalid method');
-    this.method = buf.toString('latin1', start, i);
+    const common = commonMethod(buf, start, i);
+    this.method = common ?? latin1(buf, start, i);
     // RFC 9110 §9.1: 501 for a method the server does not recognise. The set is llhttp's, so this
     // engine never forwards a method the node:http engine would refuse (test/h1-differential.test.ts).
-    if (!KNOWN_METHODS.has(this.method)) throw new HttpError(501, 'METHOD_NOT_IMPLEMENTED', 'unrecognised method');
+    if (common === null && !KNOWN_METHODS.has(this.method)) throw new HttpError(501, 'METHOD_NOT_IMPLEMENTED', 'unrecognised method');
     const ts = i + 1;
     let j = ts;
     // Visible ASCII only, no "#": request-target is URI syntax (RFC 9112 §3.2, RFC 3986), and raw
@@ -133,9 +149,9 @@ export class RequestHeadParser implements FieldSink {
       j++;
     }
     if (j === ts || j === end || buf[j] !== SP) throw badRequest('invalid request-target');
-    this.target = buf.toString('latin1', ts, j);
+    this.target = latin1(buf, ts, j);
     const vs = j + 1;
-    if (end - vs !== 8 || buf.toString('latin1', vs, vs + 7) !== 'HTTP/1.') {
+    if (end - vs !== 8 || !isHttp1Prefix(buf, vs)) {
       const v = buf.toString('latin1', vs, end);
       // RFC 9110 §15.6.6: 505 for a major version we do not support; anything else is malformed.
       if (/^HTTP\/[0-9]\.[0-9]$/.test(v)) throw new HttpError(505, 'HTTP_VERSION', `unsupported version ${v}`);

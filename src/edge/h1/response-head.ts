@@ -22,7 +22,7 @@ export interface ResponsePlan {
 export function planResponse(res: PorticoResponse, method: string, httpVersion: string, keepAlive: boolean): ResponsePlan | null {
   const status = res.status;
   if (!Number.isInteger(status) || status < 200 || status > 599) return null;
-  const fields = serializeFields(res.headers);
+  const fields = serializeFields(res.headers, res.checkedFields ?? null);
   if (fields === null) return null;
   let head = statusLine(status) + fields;
   const body = res.body;

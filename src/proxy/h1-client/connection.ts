@@ -48,8 +48,13 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
   private trailersDone: ((t: Record<string, string> | null) => void) | null = null;
   /** The socket's last error (ECONNREFUSED, ECONNRESET…), reported when it closes. */
   private lastError: Error | null = null;
-  /** The socket's current idle timeout (ms; 0 = none). */
+  /** The socket's current idle timer (ms; 0 = none); may be shorter than `need` (see arm()). */
   private armed = -1;
+  /** The idle timeout the current phase asks for (ms; 0 = none). */
+  private need = 0;
+  /** Idle time already seen in this phase by early fires of a shorter timer, and the byte count then. */
+  private waited = 0;
+  private activity = 0;
   /** Idle in the pool with its handle unref'd. */
   private unreferenced = false;
 
@@ -95,9 +100,22 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
     this.socket.destroy();
   }
 
-  /** Sets the socket's idle timer; node allocates a timer per call, so only when the value changes. */
+  /**
+   * Asks for an idle timeout for the phase that starts now. node allocates a timer (and a bound
+   * function) per socket.setTimeout, and a keep-alive exchange changes phase twice (head wait,
+   * then idle), so a running timer that is shorter is kept: the socket restarts it on every read and
+   * write, so when it fires the socket has been idle exactly `armed` ms, and onTimeout() tops it up
+   * to `need` unless that much idle time has passed. Phases start on a read or a write (the head
+   * sent, a response read), so the kept timer counts from the phase's start, as a fresh one would.
+   */
   private arm(ms: number): void {
-    if (ms === this.armed) return;
+    this.need = ms;
+    this.waited = 0;
+    if (ms === this.armed || (ms > 0 && this.armed > 0 && this.armed < ms)) return;
+    this.setTimer(ms);
+  }
+
+  private setTimer(ms: number): void {
     this.armed = ms;
     this.socket.setTimeout(ms);
   }
@@ -247,8 +265,8 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
   private respondWith(body: Buffer | Readable | null, trailers: Promise<Record<string, string> | null> | undefined): void {
     const head = this.head;
     const res = trailers === undefined
-      ? { status: head.status, headers: head.headers, body, serverTiming: head.serverTiming }
-      : { status: head.status, headers: head.headers, body, serverTiming: head.serverTiming, trailers };
+      ? { status: head.status, headers: head.headers, body, serverTiming: head.serverTiming, checkedFields: head.checked }
+      : { status: head.status, headers: head.headers, body, serverTiming: head.serverTiming, checkedFields: head.checked, trailers };
     this.ex!.resolve(res);
   }
 
@@ -345,6 +363,17 @@ export class UpstreamConnection implements DataSink, BodySource, BodyWriterOwner
   }
 
   private onTimeout(): void {
+    const need = this.need;
+    if (need === 0) return;
+    // Idle time seen by an earlier early fire counts only if no byte moved since.
+    const seen = this.socket.bytesRead + this.socket.bytesWritten;
+    const idle = (seen === this.activity ? this.waited : 0) + this.armed;
+    if (idle < need) {
+      this.waited = idle;
+      this.activity = seen;
+      this.setTimer(need - idle);
+      return;
+    }
     const phase = this.phase;
     if (phase === IDLE) {
       this.destroy(); // keep-alive idle time is over (or an idle connect timed out)

@@ -27,6 +27,8 @@ export interface UpstreamResponse {
    * own list (an app worker's `app;dur=`), so they never sit in `headers` twice.
    */
   serverTiming: string[] | null;
+  /** What the strict parser stored (PorticoResponse.checkedFields): the edge need not check it again. */
+  checkedFields: (string | null)[] | null;
   /** Chunked responses only: their trailer fields, settled when the body has ended. */
   trailers?: Promise<Record<string, string> | null>;
 }

@@ -28,6 +28,30 @@ test('timeouts: no head within `timeout`, no body byte within `bodyTimeout`', as
   await waitFor(() => up.closed === 2, 'both connections closed');
 });
 
+test('a reused connection keeps its shorter keep-alive timer and still waits the full `timeout` for a head', async () => {
+  // keepAliveTimeout < timeout: the connection keeps its 60 ms keep-alive timer while it waits for the
+  // second head and tops it up when it fires (connection.ts arm()): the wait must be the whole 400 ms
+  // of silence, counted again from a byte that arrives meanwhile, neither 60 ms nor forever.
+  const up = await rawUpstream((s, head, n) => {
+    if (n === 0) s.write(ok('first'));
+    else if (head.startsWith('GET /partial')) setTimeout(() => s.write('HTTP/1.1 200 OK\r\n'), 200);
+    // else: silent
+  });
+  const p = pool(up.port, { connections: 1, timeout: 400, keepAliveTimeout: 60 });
+  assert.equal(await text(await get(p, '/')), 'first');
+  let started = performance.now();
+  await assert.rejects(get(p, '/silent'), (err: Error & { code?: string }) => err.code === 'UND_ERR_HEADERS_TIMEOUT');
+  let waited = performance.now() - started;
+  assert.ok(waited >= 380 && waited < 2_000, `timed out after ${waited} ms, not ~400`);
+  assert.equal(up.accepted, 1, 'the silent request went on the reused connection');
+  await waitFor(() => p.stats.open === 0, 'the timed-out connection is gone');
+  assert.equal(await text(await get(p, '/')), 'first');
+  started = performance.now();
+  await assert.rejects(get(p, '/partial'), (err: Error & { code?: string }) => err.code === 'UND_ERR_HEADERS_TIMEOUT');
+  waited = performance.now() - started;
+  assert.ok(waited >= 580 && waited < 2_500, `a byte at 200 ms must restart the 400 ms wait: timed out after ${waited} ms`);
+});
+
 test('an abort destroys the connection: while waiting for the head, and mid-body', async () => {
   const up = await rawUpstream((s, head) => {
     if (head.startsWith('GET /body')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc');

@@ -2,10 +2,10 @@
 // on the edge engine's field-line syntax (src/edge/h1/http1-syntax.ts). The upstream is trusted no
 // more than a client: its framing decides where the next response starts on a reused connection,
 // so every ambiguity is a 502 and a closed connection (RFC 9112 §6.3 rule 5), never a guess.
-import { connectionOptions, HOP_BY_HOP } from '../../http/headers.ts';
+import { connectionOptions } from '../../http/headers.ts';
 import type { ResponseHeaders } from '../../http/types.ts';
 import {
-  type FieldSink, FIELD_CHAR, HeadFault, classifyTransferEncoding, parseContentLength, parseFieldLines,
+  type FieldSink, FIELD_CHAR, HeadFault, classifyTransferEncoding, findLF, isHttp1Prefix, parseContentLength, parseFieldLines,
 } from '../../edge/h1/http1-syntax.ts';
 import { hasToken } from '../../edge/h1/request-head.ts';
 
@@ -27,6 +27,11 @@ export class ResponseHeadParser implements FieldSink {
   keepAliveHint = -1;
   /** `Server-Timing` lines, kept apart from `headers` for the proxy's journey timings. */
   serverTiming: string[] | null = null;
+  /**
+   * The fields stored in `headers`, name and value pairs in insertion order (PorticoResponse.checkedFields):
+   * each passed parseFieldLines (token name, FIELD_CHAR value), and no hop-by-hop name is among them.
+   */
+  checked: (string | null)[] = [];
   private readonly maxHead: number;
   private fieldCount = 0;
   private cl: string | undefined = undefined;
@@ -40,14 +45,14 @@ export class ResponseHeadParser implements FieldSink {
   /** status-line then field lines from buf[0]. Returns the index past the head, or -1 for more bytes. */
   parse(buf: Buffer, method: string): number {
     const maxHead = this.maxHead;
-    const nl = buf.indexOf(10);
+    const nl = findLF(buf, 0);
     if (nl === -1) {
       if (buf.length >= maxHead) throw new HeadFault('too-large', 'response head too large');
       return -1;
     }
     // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF (RFC 9112 §4); a bare LF is refused.
     const e = nl - 1;
-    if (e < 12 || buf[e] !== 13 || buf.toString('latin1', 0, 7) !== 'HTTP/1.' || buf[8] !== 32) throw new HeadFault('syntax', 'invalid status line');
+    if (e < 12 || buf[e] !== 13 || !isHttp1Prefix(buf, 0) || buf[8] !== 32) throw new HeadFault('syntax', 'invalid status line');
     const minor = buf[7];
     if (minor !== 0x30 && minor !== 0x31) throw new HeadFault('syntax', 'invalid status line version');
     this.version = minor === 0x31 ? '1.1' : '1.0';
@@ -57,6 +62,7 @@ export class ResponseHeadParser implements FieldSink {
     if (e > 12 && buf[12] !== 32) throw new HeadFault('syntax', 'invalid status line');
     for (let i = 13; i < e; i++) if (FIELD_CHAR[buf[i]] === 0) throw new HeadFault('syntax', 'invalid reason phrase');
     this.headers = {};
+    this.checked = [];
     this.fieldCount = 0;
     this.cl = this.te = this.connection = undefined;
     this.keepAliveHint = -1;
@@ -76,6 +82,7 @@ export class ResponseHeadParser implements FieldSink {
         if (this.cl !== undefined) throw new HeadFault('syntax', 'duplicate Content-Length');
         this.cl = value;
         headers[name] = value;
+        this.checked.push(name, value);
         return;
       case 'transfer-encoding':
         this.te = this.te === undefined ? value : this.te + ', ' + value;
@@ -92,7 +99,10 @@ export class ResponseHeadParser implements FieldSink {
         // Never joined: a Set-Cookie value may contain commas (RFC 6265 §3, RFC 9110 §5.3).
         const prev = headers[name];
         if (Array.isArray(prev)) prev.push(value);
-        else headers[name] = [value];
+        else {
+          headers[name] = [value];
+          this.checked.push(name, null); // an array a layer may push to in place: always checked
+        }
         return;
       }
       case 'server-timing':
@@ -100,10 +110,27 @@ export class ResponseHeadParser implements FieldSink {
         return;
       case '__proto__':
         throw new HeadFault('syntax', 'invalid field name');
+      // The rest of HOP_BY_HOP (RFC 9110 §7.6.1), here rather than a Set lookup for every field:
+      // src/proxy/checked-fields.test.ts holds this list to HOP_BY_HOP.
+      case 'proxy-connection':
+      case 'te':
+      case 'trailer':
+      case 'upgrade':
+      case 'proxy-authenticate':
+      case 'proxy-authorization':
+        return;
     }
-    if (HOP_BY_HOP.has(name)) return;
     const prev = headers[name];
-    headers[name] = typeof prev === 'string' ? prev + ', ' + value : value;
+    if (typeof prev !== 'string') {
+      headers[name] = value;
+      this.checked.push(name, value);
+      return;
+    }
+    // A repeated field, joined as one list (RFC 9110 §5.3): ", " keeps it a valid value.
+    const joined = prev + ', ' + value;
+    headers[name] = joined;
+    const checked = this.checked;
+    for (let i = 0; i < checked.length; i += 2) if (checked[i] === name) checked[i + 1] = joined;
   }
 
   /** The response's body length, RFC 9112 §6.3 in order; every "error" there is a 502 here. */
