@@ -46,8 +46,10 @@ export interface PorticoResponse {
    */
   trailers?: Promise<Record<string, string> | null>;
   /**
-   * Set by a strict head parser only (the own upstream client, src/proxy/h1-client): the fields it
-   * stored, as name, value pairs in the order they were first added. A writer may send a field
+   * Set only by code that checked these fields as the edge's writer would: the own upstream
+   * client's strict head parser (src/proxy/h1-client), and static files' prepared heads, checked
+   * once per file (src/static/serve-static.ts). The fields as name, value pairs in the order they
+   * were first added. A writer may send a field
    * whose name and value still equal its pair there without checking them again; anything a layer
    * added or changed no longer matches and is checked as usual (src/edge/h1/http1-syntax.ts).
    */

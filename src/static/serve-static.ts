@@ -5,7 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
-import type { Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
+import type { CheckedFields, Handler, PorticoRequest, PorticoResponse } from '../http/types.ts';
+import { isFieldName, isFieldValue } from '../edge/h1/http1-syntax.ts';
 import { MethodNotAllowedError, NotFoundError } from '../http/errors.ts';
 import { negotiateEncoding } from '../http/accept-encoding.ts';
 import { resolveUnderRoot } from './safe-path.ts';
@@ -37,6 +38,10 @@ interface Variant {
   coding: string | null;
   info: FileEntry;
   headers: Readonly<Record<string, string>>;
+  /** Content-Length's value. */
+  length: string;
+  /** `headers` then Content-Length as checked once here, for the edge's writer (PorticoResponse.checkedFields). */
+  checked: CheckedFields;
 }
 
 /**
@@ -150,7 +155,24 @@ function variant(base: Record<string, string>, coding: string | null, info: File
   // Each encoding is its own representation with its own validator (RFC 9110 §8.8.3).
   headers['etag'] = coding !== null ? info.etag.slice(0, -1) + '-' + coding + '"' : info.etag;
   headers['last-modified'] = info.lastModified;
-  return { coding, info, headers };
+  const length = String(info.size);
+  return { coding, info, headers, length, checked: checkedOnce(headers, length) };
+}
+
+/**
+ * The prepared fields, checked as the edge's writer would check them (a token name, a value that
+ * cannot split the head), once per prepared file instead of once per response. Stops at the first
+ * that fails (a Cache-Control from the config with a bad byte, say): the writer then checks that
+ * one and every later one itself, and refuses the response (502) as it would have.
+ */
+function checkedOnce(headers: Readonly<Record<string, string>>, length: string): CheckedFields {
+  const out: string[] = [];
+  for (const name in headers) {
+    if (!isFieldName(name) || !isFieldValue(headers[name])) return out;
+    out.push(name, headers[name]);
+  }
+  out.push('content-length', length);
+  return out;
 }
 
 function pick(p: Prepared, accept: string | undefined): Variant {
@@ -179,9 +201,10 @@ function respond(req: PorticoRequest, chosen: Variant): PorticoResponse {
     }
     if (ranges !== null) return rangeResponse(req.method === 'HEAD', headers, info, ranges);
   }
-  headers['content-length'] = String(info.size);
-  if (req.method === 'HEAD') return { status: 200, headers, body: null };
-  return { status: 200, headers, body: info.data ?? createReadStream(info.real, { highWaterMark: 256 * 1024 }) };
+  headers['content-length'] = chosen.length;
+  const checkedFields = chosen.checked;
+  if (req.method === 'HEAD') return { status: 200, headers, body: null, checkedFields };
+  return { status: 200, headers, body: info.data ?? createReadStream(info.real, { highWaterMark: 256 * 1024 }), checkedFields };
 }
 
 function notModified(inm: string | undefined, ims: string | undefined, etag: string, mtimeMs: number): boolean {
