@@ -54,6 +54,16 @@ test('HEAD runs the GET handler and drops the body, keeping the headers', async 
   assert.equal(res.headers.get('content-length'), '5');
   assert.equal(res.headers.get('x-h'), 'y');
   assert.equal(await res.text(), '');
+  // Without a declared length, a body whose size the helpers know gets its Content-Length in bytes.
+  app.get('/utf8', (c) => c.text('héllo ✓'));
+  app.get('/json', (c) => c.json({ a: 'ä' }, 201));
+  const utf8 = await app.request('/utf8', { method: 'HEAD' });
+  assert.equal(utf8.headers.get('content-length'), '10');
+  assert.equal(utf8.headers.get('content-type'), 'text/plain;charset=UTF-8');
+  assert.equal(utf8.body, null);
+  const json = await app.request('/json', { method: 'HEAD' });
+  assert.equal(json.status, 201);
+  assert.equal(json.headers.get('content-length'), String(Buffer.byteLength('{"a":"ä"}')));
 });
 
 test('OPTIONS answers 204 with Allow; an own OPTIONS route wins', async () => {

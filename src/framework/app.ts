@@ -9,6 +9,7 @@ import { runChain, runHandler, type Handler, type Middleware, type MiddlewareInf
 import { describe, RouteTable, scopeEntries, type RouteEntry, type RouteInfo } from './route-table.ts';
 import type { RouteMatch, RouterOptions } from './router.ts';
 import { CookieSigner, type Secrets } from './signed-cookie.ts';
+import { takeWhole } from '../http/body-source.ts';
 
 export interface AppOptions extends RouterOptions {
   /** Show stacks on 500s. Default: NODE_ENV === 'development'. */
@@ -135,7 +136,13 @@ export class App extends Group<''> {
 /** Cookies set during the request, and RFC 9110 §9.3.2: HEAD is GET without the content (headers, Content-Length included, stay). */
 function finish(req: Request, c: Context, answer: Response): Response {
   let res = c.commitCookies(answer);
-  if (req.method === 'HEAD' && res.body !== null) {
+  if (req.method !== 'HEAD') return res;
+  // A body whose size is known here (c.text(), c.json()): say it, as the GET would have.
+  const whole = takeWhole(res);
+  if (whole !== undefined) {
+    res = new Response(null, { status: whole.status, headers: whole.headers });
+    res.headers.set('content-length', String(Buffer.byteLength(whole.body)));
+  } else if (res.body !== null) {
     res.body.cancel().catch(() => {});
     res = new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
