@@ -2,7 +2,7 @@
 // request id, the value map, the body) is made on first use, so a plain `GET → c.json()` costs
 // this object and its response.
 import { isAcceptableRequestId, newRequestId } from '../http/context.ts';
-import { lazyResponse, lazyStatus } from './lazy-response.ts';
+import { lazyResponse, canBeLazy } from './lazy-response.ts';
 import { MULTIPART_TOTAL_DEFAULT, parseMultipart, type MultipartBody, type MultipartLimits } from './multipart.ts';
 import { checkDeclaredLength, FORM_TYPES, isJsonType, mediaType, parseForm, parseJson, readLimited, requireType, tooLarge } from './body.ts';
 import { runSchema, validatedKey, type InferOutput, type StandardSchemaV1, type ValidationTarget } from './validate.ts';
@@ -288,6 +288,6 @@ function respond(body: string, status: number, type: HeaderRecord, headers: Head
     if (!h.has('content-type')) h.set('content-type', type['content-type']);
   }
   // JSON.stringify(undefined) is undefined: no body, as `new Response(undefined)`.
-  if (typeof body === 'string' && lazyStatus(status)) return lazyResponse(body, status, type, h);
+  if (typeof body === 'string' && canBeLazy(status)) return lazyResponse(body, status, type, h);
   return new Response(body, { status, headers: h ?? type });
 }

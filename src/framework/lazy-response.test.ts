@@ -2,7 +2,7 @@
 // caller can ask, before and after the native Response is made behind it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lazyResponse, lazyStatus } from './lazy-response.ts';
+import { lazyResponse, canBeLazy } from './lazy-response.ts';
 import { createApp } from './index.ts';
 
 const TYPE = { 'content-type': 'text/plain;charset=UTF-8' };
@@ -83,7 +83,7 @@ test('one Headers object for the whole life of the response', async () => {
 });
 
 test('where the native constructor throws, the helpers still throw: no lazy stand-in', async () => {
-  for (const status of [204, 205, 304, 100, 199, 600, 200.5]) assert.equal(lazyStatus(status), false, String(status));
+  for (const status of [204, 205, 304, 100, 199, 600, 200.5]) assert.equal(canBeLazy(status), false, String(status));
   const app = createApp();
   app.get('/no-content', (c) => c.text('x', 204));
   app.get('/bad-field', (c) => c.json({}, 200, { 'x-a': 'bad\nvalue' }));
@@ -108,5 +108,5 @@ test('under an adapter that installs its own global Response, the helpers make t
   } finally {
     globalThis.Response = original;
   }
-  assert.equal(lazyStatus(200), true);
+  assert.equal(canBeLazy(200), true);
 });

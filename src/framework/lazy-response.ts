@@ -11,6 +11,7 @@
 // throws; `headers` is one mutable Headers object for the whole life of the response (a middleware
 // holding it sees its changes kept even after the native Response is made).
 import { WHOLE, type WholeBody } from '../http/body-source.ts';
+import { delegateToNative } from '../http/lazy-delegate.ts';
 
 const NativeResponse = globalThis.Response;
 const encoder = new TextEncoder();
@@ -108,26 +109,14 @@ const proto: object = Object.create(NativeResponse.prototype, {
   },
 });
 
-// Everything else (body, blob(), formData(), …) runs on the native Response: its accessors read
-// private fields, so they cannot run on this object.
-for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(proto, key)) continue;
-  const d = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key);
-  if (d === undefined) continue;
-  if (typeof d.get === 'function') {
-    const get = d.get;
-    Object.defineProperty(proto, key, { get(this: Lazy) { return get.call(materialize(this)); }, enumerable: d.enumerable });
-  } else if (typeof d.value === 'function') {
-    const fn = d.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(proto, key, { value(this: Lazy, ...args: unknown[]) { return fn.apply(materialize(this), args); }, enumerable: d.enumerable, writable: true });
-  }
-}
+// Everything else (body, blob(), formData(), …) runs on the native object.
+delegateToNative<Lazy>(proto, NativeResponse.prototype, materialize);
 
 /**
  * A Response of `source` with `status` and the fields `init` (lowercase names and values the
  * framework vouches for), or `headers` when given (already a Headers: the user's fields, checked
  * by its constructor). The caller keeps to what the native constructor accepts without a throw:
- * a status in 200–599 that may carry content (see lazyStatus).
+ * a status in 200–599 that may carry content (see canBeLazy).
  */
 export function lazyResponse(source: string, status: number, init: Readonly<Record<string, string>>, headers?: Headers): Response {
   const r = Object.create(proto) as Lazy;
@@ -141,6 +130,6 @@ export function lazyResponse(source: string, status: number, init: Readonly<Reco
  * installs its own (@hono/node-server's lightweight Response, which its listener writes without
  * a stream) gets its own objects, as the app would have made them without this file.
  */
-export function lazyStatus(status: number): boolean {
+export function canBeLazy(status: number): boolean {
   return globalThis.Response === NativeResponse && Number.isInteger(status) && status >= 200 && status <= 599 && status !== 204 && status !== 205 && status !== 304;
 }

@@ -5,6 +5,7 @@
 // A native Request (Headers + URL + Request) measured ~9 µs on this machine: a third of a hello
 // app's whole budget, spent even when the handler reads nothing.
 import { Readable } from 'node:stream';
+import { delegateToNative } from '../../http/lazy-delegate.ts';
 
 const NativeRequest = globalThis.Request;
 
@@ -61,20 +62,8 @@ const proto: object = Object.create(NativeRequest.prototype, {
   },
 });
 
-// Everything else Request.prototype has (body, text(), json(), formData(), clone(), cache, …) runs
-// on the native Request: its accessors read private fields, so they cannot run on this object.
-for (const key of Reflect.ownKeys(NativeRequest.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(proto, key)) continue;
-  const d = Object.getOwnPropertyDescriptor(NativeRequest.prototype, key);
-  if (d === undefined) continue;
-  if (typeof d.get === 'function') {
-    const get = d.get;
-    Object.defineProperty(proto, key, { get(this: Lazy) { return get.call(materialize(this)); }, enumerable: d.enumerable });
-  } else if (typeof d.value === 'function') {
-    const fn = d.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(proto, key, { value(this: Lazy, ...args: unknown[]) { return fn.apply(materialize(this), args); }, enumerable: d.enumerable, writable: true });
-  }
-}
+// Everything else (body, text(), json(), formData(), clone(), cache, …) runs on the native object.
+delegateToNative<Lazy>(proto, NativeRequest.prototype, materialize);
 
 /**
  * A Request for the app (`instanceof Request` holds). One limit, as with @hono/node-server
