@@ -10,7 +10,7 @@ import type { Log } from '../../observability/logger.ts';
 import { upstreamRequestHeaders } from '../../proxy/request-headers.ts';
 import type { InProcessApp } from './in-process-app.ts';
 import { lazyRequest } from './lazy-request.ts';
-import { toPorticoResponse, wholeFromSource } from './response-body.ts';
+import { toPorticoResponse, takeWholeResponse } from './response-body.ts';
 
 export interface InProcessOptions {
   stripPrefix: boolean;
@@ -68,7 +68,7 @@ export function inProcessHandler(app: InProcessApp, options: InProcessOptions): 
       if (!(response instanceof Response)) return failed(new TypeError(`fetch() returned ${describe(response)} instead of a Response`));
       // The framework's c.text()/c.json(): the body is at hand, so a synchronous handler's answer
       // goes out in this same turn, with no stream read back and no promise.
-      const whole = wholeFromSource(response);
+      const whole = takeWholeResponse(response);
       if (whole !== null) {
         ctx.endTiming(slot);
         return whole;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { toPorticoResponse, wholeFromSource } from './response-body.ts';
+import { toPorticoResponse, takeWholeResponse } from './response-body.ts';
 
 const options = { idleTimeout: 1_000, onError: () => {} };
 
@@ -59,39 +59,39 @@ test('a framework response made from a string is taken whole from its source, sy
   app.get('/t', (c) => c.text('hello world\n'));
   app.get('/j', (c) => c.json({ a: 1 }, 201, { 'x-a': '1' }));
   app.get('/e', (c) => c.text(''));
-  const t = wholeFromSource(await app.request('/t'));
+  const t = takeWholeResponse(await app.request('/t'));
   assert.ok(t !== null);
   assert.equal(t.status, 200);
   assert.equal(Buffer.from(t.body as Uint8Array).toString(), 'hello world\n');
   assert.equal(t.headers['content-type'], 'text/plain;charset=UTF-8');
   assert.equal(t.headers['content-length'], undefined, 'the edge frames a complete body itself');
-  const j = wholeFromSource(await app.request('/j'));
+  const j = takeWholeResponse(await app.request('/j'));
   assert.ok(j !== null);
   assert.deepEqual([j.status, j.headers['x-a'], Buffer.from(j.body as Uint8Array).toString()], [201, '1', '{"a":1}']);
-  assert.equal(wholeFromSource(await app.request('/e'))?.body, null, 'an empty body is no body');
+  assert.equal(takeWholeResponse(await app.request('/e'))?.body, null, 'an empty body is no body');
 });
 
 test('a framework response is taken whole only while nobody has read it', async () => {
   const { createApp } = await import('../../framework/index.ts');
   const app = createApp();
   app.get('/t', (c) => c.text('abc'));
-  assert.equal(wholeFromSource(new Response('plain')), null, 'a native Response: read through its stream');
+  assert.equal(takeWholeResponse(new Response('plain')), null, 'a native Response: read through its stream');
   const read = await app.request('/t');
   assert.equal(await read.text(), 'abc');
-  assert.equal(wholeFromSource(read), null, 'read already');
+  assert.equal(takeWholeResponse(read), null, 'read already');
   const streamed = await app.request('/t');
   streamed.body!.getReader();
-  assert.equal(wholeFromSource(streamed), null, 'its stream was asked for');
+  assert.equal(takeWholeResponse(streamed), null, 'its stream was asked for');
   const taken = await app.request('/t');
-  assert.ok(wholeFromSource(taken) !== null);
+  assert.ok(takeWholeResponse(taken) !== null);
   assert.equal(taken.bodyUsed, true, 'taking it is reading it');
-  assert.equal(wholeFromSource(taken), null, 'once');
+  assert.equal(takeWholeResponse(taken), null, 'once');
   await assert.rejects(taken.text(), TypeError);
   // Fields a middleware set on the response travel with it; Set-Cookie stays a list.
   const withFields = await app.request('/t');
   withFields.headers.set('x-a', '1');
   withFields.headers.append('set-cookie', 'a=1');
   withFields.headers.append('set-cookie', 'b=2');
-  const out = wholeFromSource(withFields);
+  const out = takeWholeResponse(withFields);
   assert.deepEqual(out?.headers, { 'content-type': 'text/plain;charset=UTF-8', 'x-a': '1', 'set-cookie': ['a=1', 'b=2'] });
 });

@@ -39,7 +39,7 @@ function headersOf(fields: Headers): ResponseHeaders {
  * A framework response nobody has read (src/http/body-source.ts): its string as the body,
  * synchronously, with no web stream made or read back. Null for any other response.
  */
-export function wholeFromSource(response: Response): PorticoResponse | null {
+export function takeWholeResponse(response: Response): PorticoResponse | null {
   const whole = takeWhole(response);
   if (whole === undefined) return null;
   let headers: ResponseHeaders;
