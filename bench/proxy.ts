@@ -1,7 +1,7 @@
 // Reverse proxy, 12 B and 100 KiB responses from one nginx origin (issue 9): nginx proxy_pass (the
 // anchor), HAProxy, Portico on both edge engines with both upstream clients (the pool `client`
 // field: its own HTTP/1.1 client or undici), and the Node peers: bare node:http + undici Pool,
-// http-proxy, @fastify/reply-from.
+// http-proxy, @fastify/reply-from; and, as a reference row only, Node's floor (peers/net-floor.ts).
 // Every contender is one process (nginx and HAProxy one worker/thread), keep-alive upstream
 // connections, access logs off. Goal: Portico at least 0.67 of nginx on 12 B.
 //   node bench/proxy.ts [--seconds 5] [--reps 3]
@@ -11,6 +11,9 @@ import { type Contender, NGINX_COMMON, checkContender, freePort, loadAverage, st
 import { type Entrant, checkBody, entrant, interleave, machine, main, measureWrk, porticoAccepts, printResults, ratio, startFileOrigin, startPortico, suiteOptions } from './suite.ts';
 
 const PEERS = join(import.meta.dirname, 'peers', 'node-proxy.ts');
+const FLOOR = join(import.meta.dirname, 'peers', 'net-floor.ts');
+/** Not a contender (GET only, no rules): Node's own floor on this path, measured in the same run. */
+const FLOOR_NAME = 'floor: bare net proxy, no rules';
 const MODULES = join(import.meta.dirname, '..', 'node_modules');
 
 /**
@@ -77,12 +80,18 @@ main(async () => {
     await checkBody(c.name, c.port, '/100k');
   }
   console.log('checks: every contender answered GET / (12 B) and GET /100k (100 KiB) and forwarded CL and chunked POST bodies');
+  const floor = await startNodeServer(FLOOR_NAME, FLOOR, ['--origin', originUrl], await freePort());
+  await checkContender(floor, false);
+  await checkBody(floor.name, floor.port, '/100k');
+  contenders.push(floor);
   const entrants: Entrant[] = contenders.map((c) => entrant(c));
   for (const path of ['/', '/100k']) {
     const runs = await interleave(entrants, reps, (e, warm) => measureWrk(e, warm ? 1 : seconds, path));
     printResults(`reverse proxy ${path === '/' ? '12 B' : '100 KiB'} (GET ${path})`, 'nginx-proxy', runs);
     if (path === '/') {
       for (const e of entrants.filter((x) => x.name.startsWith('portico'))) console.log(`goal: ${e.name} ≥ 0.67 of nginx: ${ratio(runs, e.name, 'nginx-proxy').toFixed(2)}`);
+      // The part of the gap that is Portico's own work (its rules and layers), not Node's.
+      console.log(`${FLOOR_NAME} (GET only, not a contender): ${ratio(runs, FLOOR_NAME, 'nginx-proxy').toFixed(2)} of nginx`);
     }
   }
   console.log(`\nload average at end: ${loadAverage()}`);
