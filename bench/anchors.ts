@@ -144,7 +144,7 @@ backend be
 const scenarios: Record<string, () => Promise<void>> = { static: staticScenario, cache: cacheScenario, balancer: balancerScenario };
 const chosen = positionals.length > 0 ? positionals : Object.keys(scenarios);
 try {
-  console.log(`${describeMachine()}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions`);
+  console.log(`${describeMachine('every server is one process (nginx 1 worker, HAProxy 1 thread, Varnish and Portico one process); origins are nginx.')}\nwrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions`);
   for (const name of chosen) {
     if (scenarios[name] === undefined) throw new Error(`unknown scenario ${name} (known: ${Object.keys(scenarios).join(', ')})`);
     console.log(`\n### ${name}`);

@@ -33,7 +33,7 @@ try {
     const m = runs.get(c.name)!;
     return [c.name, rps(c.name).toFixed(0), (rps(c.name) / rps(nginx.name)).toFixed(2), median(m.map((x) => x.cpuUsPerReq)).toFixed(1), m.map((x) => x.rps.toFixed(0)).join(' ')];
   });
-  console.log(`${describeMachine()}\nload average at end: ${loadAverage()}; wrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions, 12-byte origin response\n`);
+  console.log(`${describeMachine('origin = nginx (1 worker) returning 12 bytes; nginx proxy 1 worker; Portico one process.')}\nload average at end: ${loadAverage()}; wrk -t1 -c64 -d${seconds}s, ${reps} interleaved repetitions, 12-byte origin response\n`);
   console.log(table(['contender', 'req/s (median)', 'vs nginx', 'CPU µs/req', 'runs'], rows));
   console.log(`\n5 no-op layers / 0 layers: ${(rps(five.name) / rps(bare.name)).toFixed(3)} (goal: ≥ 0.95)`);
   console.log(`portico engine / node engine (0 layers): ${(rps(bare.name) / rps(nodeEngine.name)).toFixed(3)}`);

@@ -322,7 +322,8 @@ export async function checkContender(c: Contender, withBodies: boolean): Promise
   }
 }
 
-export function describeMachine(): string {
+/** `setup`: what this scenario runs, in place of the io-model prototypes' line (A and B). */
+export function describeMachine(setup = 'origin = nginx (1 worker) returning 12 bytes; A and B run as 2 SO_REUSEPORT processes, nginx proxy as 1 worker.'): string {
   const nginx = /nginx\/[\d.]+/.exec(spawnSync('nginx', ['-v']).stderr?.toString() ?? '')?.[0] ?? 'nginx';
   let wrk = 'wrk';
   try {
@@ -335,6 +336,6 @@ export function describeMachine(): string {
     `date: ${new Date().toISOString()}   node ${process.version}   ${nginx}   ${wrk}`,
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; load average before: ${loadAverage()}`,
     'load: wrk -t1 -c64 --latency pinned with taskset -c 1; servers unpinned (free to use both cores);',
-    '      origin = nginx (1 worker) returning 12 bytes; A and B run as 2 SO_REUSEPORT processes, nginx proxy as 1 worker.',
+    `      ${setup}`,
   ].join('\n');
 }
