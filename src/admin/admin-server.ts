@@ -9,6 +9,7 @@ import { parsePurgeRequest } from '../cache/purge-request.ts';
 import type { PurgeRequest } from '../cache/http-cache.ts';
 
 export interface AdminHandlers {
+  /** May be async (`processes` > 1 asks every data-plane process); a throw or rejection answers 500. */
   status(): unknown;
   routes(): unknown;
   reload(): Promise<unknown>;
@@ -40,7 +41,11 @@ export async function startAdminServer(listen: AdminListen, handlers: AdminHandl
       return reply(401, { error: 'admin token required (Authorization: Bearer …)' });
     }
     const route = `${req.method} ${req.url}`;
-    if (route === 'GET /status') return reply(200, handlers.status());
+    if (route === 'GET /status') {
+      // A sync throw lands in the same rejection: 500 with the reason, never an uncaught exception.
+      Promise.resolve().then(() => handlers.status()).then((body) => reply(200, body), (err: Error) => reply(500, { error: `status failed: ${err.message}` }));
+      return;
+    }
     if (route === 'GET /routes') return reply(200, handlers.routes());
     const drain = req.method === 'POST' && handlers.setDraining !== undefined ? DRAIN.exec(req.url ?? '') : null;
     if (drain !== null && handlers.setDraining !== undefined) {

@@ -13,6 +13,8 @@ export type ToReplica =
   | { type: 'reload'; id: number }
   /** The admin API's `POST /cache/purge`: memory caches are per process. */
   | { type: 'purge'; id: number; what: PurgeRequest }
+  /** The admin API's `GET /status`: pools, caches and WebSocket counts are per process. */
+  | { type: 'status'; id: number }
   /** `portico pool drain|undrain`: each process has its own pools (pushed; no answer). */
   | { type: 'drain'; pool: string; server: string; draining: boolean }
   | { type: 'stop' };
@@ -25,8 +27,8 @@ export type ReplicaAsk = ReplicaRequest extends infer R ? R extends { id: number
 export type FromReplica =
   | { type: 'hello' }
   | { type: 'ready' }
-  /** error null: done; `value` is what a purge dropped. */
-  | { type: 'answer'; id: number; error: string | null; value?: number };
+  /** error null: done; `value` is what a purge dropped, `status` the replica's own `Stack.status()`. */
+  | { type: 'answer'; id: number; error: string | null; value?: number; status?: Record<string, unknown> };
 
 /** The replica entry reads its config file from here. */
 export const CONFIG_ENV = 'PORTICO_DATAPLANE_CONFIG';

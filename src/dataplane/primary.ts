@@ -15,6 +15,7 @@ import { startAdminServer, adminAddress } from '../admin/admin-server.ts';
 import type { Log } from '../observability/logger.ts';
 import { withReusePort } from './listeners.ts';
 import { ReplicaHandle } from './replica-handle.ts';
+import { dataPlaneStatus } from './admin-status.ts';
 
 export async function runPrimary(configFile: string, config: ResolvedConfig, log: Log): Promise<number> {
   await startPrimary(configFile, config, log);
@@ -105,13 +106,8 @@ export async function startPrimary(configFile: string, config: ResolvedConfig, l
   }
 
   admin = await startAdminServer(config.admin, {
-    status: () => ({
-      ...stack.status(),
-      dataPlane: [
-        { role: 'primary', slot: 0, pid: process.pid, state: 'ready', uptime: (Date.now() - stack.startedAt) / 1000, restarts: 0 },
-        ...replicas.map((r) => r.status()),
-      ],
-    }),
+    // Pools, caches and WebSocket counts are per process: summed over every serving process.
+    status: () => dataPlaneStatus(stack, replicas),
     routes: () => stack.routes(),
     reload,
     // Pools and memory caches are per process: a drain or purge reaches every one.

@@ -41,6 +41,10 @@ async function init(m: Extract<ToReplica, { type: 'init' }>): Promise<void> {
 async function answer(m: ReplicaRequest): Promise<void> {
   try {
     if (stack === null) throw new Error('not started');
+    if (m.type === 'status') {
+      send({ type: 'answer', id: m.id, error: null, status: stack.status() });
+      return;
+    }
     let value: number | undefined;
     if (m.type === 'reload') await stack.reload(withReusePort(await loadWithEnv(configFile!), ports));
     else value = await stack.purgeCache(m.what);
@@ -58,7 +62,7 @@ process.on('message', (m: ToReplica) => {
       process.exit(1);
     });
   } else if (m.type === 'sockets') sockets.set(m.app, m.sockets);
-  else if (m.type === 'reload' || m.type === 'purge') void answer(m);
+  else if (m.type === 'reload' || m.type === 'purge' || m.type === 'status') void answer(m);
   else if (m.type === 'drain') stack?.setDraining(m.pool, m.server, m.draining);
   else if (m.type === 'stop') void stop();
 });

@@ -20,7 +20,7 @@ export interface ReplicaStatus {
   restarts: number;
 }
 
-export interface Answer { error: string | null; value?: number }
+export interface Answer { error: string | null; value?: number; status?: Record<string, unknown> }
 
 export interface ReplicaInit {
   configFile: string;
@@ -59,6 +59,9 @@ export class ReplicaHandle extends EventEmitter {
     const child = fork(ENTRY, [], { execArgv: process.execArgv, env: { ...process.env, [CONFIG_ENV]: this.options.configFile } });
     this.child = child;
     child.on('message', (m: FromReplica) => this.onMessage(m));
+    // A send racing the replica's death (EPIPE on the IPC channel) is emitted here; unheard, it
+    // would end the primary. The 'exit' that follows restarts the replica.
+    child.on('error', (err) => this.options.log('warn', 'data-plane replica IPC error', { slot: this.slot, pid: child.pid, err: err.message }));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
   }
 
@@ -72,7 +75,7 @@ export class ReplicaHandle extends EventEmitter {
       this.options.log('info', 'data-plane replica ready', { slot: this.slot, pid: this.child?.pid });
       this.emit('ready');
     } else if (m.type === 'answer') {
-      this.pending.get(m.id)?.({ error: m.error, value: m.value });
+      this.pending.get(m.id)?.({ error: m.error, value: m.value, status: m.status });
       this.pending.delete(m.id);
     }
   }
@@ -106,13 +109,22 @@ export class ReplicaHandle extends EventEmitter {
 
   /**
    * A request to a serving replica; error null when it was done. A reload answers why the replica
-   * kept its old config; one not serving reads the config when it starts.
+   * kept its old config; one not serving reads the config when it starts. With `timeoutMs`, a
+   * replica that does not answer in time (stuck event loop) answers an error instead, so a caller
+   * such as `GET /status` never hangs on it; a late answer is then dropped.
    */
-  ask(request: ReplicaAsk): Promise<Answer> {
+  ask(request: ReplicaAsk, timeoutMs?: number): Promise<Answer> {
     if (this.state !== 'ready' || this.child === null) return Promise.resolve({ error: `not serving (${this.state})` });
     const id = ++this.nextId;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      const timer = timeoutMs === undefined ? null : setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ error: `no answer within ${timeoutMs} ms` });
+      }, timeoutMs);
+      this.pending.set(id, (answer) => {
+        if (timer !== null) clearTimeout(timer);
+        resolve(answer);
+      });
       this.send({ ...request, id } as ToReplica);
     });
   }

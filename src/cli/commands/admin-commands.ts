@@ -6,8 +6,45 @@ import { formatStatus } from './status-table.ts';
 export async function status(configFile: string, json = false): Promise<number> {
   const config = await loadWithEnv(configFile);
   const res = await adminRequest(config.admin, 'GET', '/status');
-  process.stdout.write(json || res.status !== 200 ? JSON.stringify(res.body, null, 2) + '\n' : formatStatus(res.body));
+  process.stdout.write(json || res.status !== 200 ? JSON.stringify(res.body, null, 2) + '\n' : formatStatus(res.body) + formatTotals(res.body));
   return res.status === 200 ? 0 : 1;
+}
+
+interface Server { address?: string; healthy?: boolean; draining?: boolean; requests?: number; failures?: number; inFlight?: number; ejections?: number; disagreements?: { slot?: number; healthy?: boolean; draining?: boolean }[] }
+interface TotalsBody {
+  aggregate?: { processes?: number; of?: number };
+  dataPlane?: { role?: string; slot?: number; pid?: number | null; counted?: boolean; error?: string; counters?: { requests?: number } }[];
+  pools?: Record<string, { queue?: { depth?: number }; retries?: { retried?: number }; servers?: Server[] }>;
+  caches?: Record<string, Record<string, number>>;
+  websockets?: { active?: number; total?: number; failed?: number };
+}
+
+/**
+ * `processes` > 1 (src/dataplane): the pool, cache and WebSocket counters summed over the data-plane
+ * processes, with how many they cover and what each process served. Empty for one process.
+ */
+export function formatTotals(body: unknown): string {
+  const s = (typeof body === 'object' && body !== null ? body : {}) as TotalsBody;
+  if (s.aggregate === undefined) return '';
+  const health = (v: { healthy?: boolean; draining?: boolean }) => (v.draining === true ? 'draining' : v.healthy === false ? 'down' : 'up');
+  const lines = ['', `totals over ${s.aggregate.processes ?? '?'} of ${s.aggregate.of ?? '?'} data-plane processes:`];
+  for (const p of s.dataPlane ?? []) {
+    const what = p.counted === true ? `${p.counters?.requests ?? 0} pool requests` : `not counted (${p.error ?? 'no answer'})`;
+    lines.push(`  ${p.role ?? '?'} ${p.slot ?? '?'} (pid ${p.pid ?? '-'}): ${what}`);
+  }
+  for (const [name, pool] of Object.entries(s.pools ?? {})) {
+    lines.push(`pool ${name}: ${pool.queue?.depth ?? 0} queued, ${pool.retries?.retried ?? 0} retried`);
+    for (const v of pool.servers ?? []) {
+      const others = (v.disagreements ?? []).map((d) => `; ${health(d)} in process ${d.slot ?? '?'}`).join('');
+      lines.push(`  ${v.address ?? '?'}: ${health(v)}${others}, ${v.requests ?? 0} requests, ${v.failures ?? 0} failures, ${v.inFlight ?? 0} in flight, ${v.ejections ?? 0} ejections`);
+    }
+  }
+  for (const [name, c] of Object.entries(s.caches ?? {})) {
+    lines.push(`cache ${name}: ${Object.entries(c).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  }
+  const ws = s.websockets;
+  if (ws !== undefined) lines.push(`websockets: ${ws.active ?? 0} active, ${ws.total ?? 0} total, ${ws.failed ?? 0} failed`);
+  return lines.join('\n') + '\n';
 }
 
 /** `portico pool drain|undrain <pool> <server>`: 0 on success, 1 when refused, 2 on bad arguments. */
