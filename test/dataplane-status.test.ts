@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminRequest } from '../src/admin/admin-client.ts';
+import { Client } from 'undici';
 import { startAdminServer } from '../src/admin/admin-server.ts';
 import { formatTotals } from '../src/cli/commands/admin-commands.ts';
 import { connection, startUp, type UpProcess } from './helpers/portico-up.ts';
@@ -119,6 +120,28 @@ describe('processes: 2, GET /status totals', () => {
     }
     // Its late answer is dropped; the next status counts it again.
     await waitFor(async () => (await status()).aggregate.processes === 2, 'the replica counted again');
+  });
+
+  test('a purge with a stuck replica fails with 500 naming it after its bound, never hangs', { timeout: 20_000 }, async () => {
+    const pid = replica(await status()).pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const client = new Client('http://localhost', { socketPath: join(dir, '.portico', 'admin.sock') });
+      try {
+        const res = await client.request({ method: 'POST', path: '/cache/purge', body: JSON.stringify({ prefix: `http://127.0.0.1:${up.port}/c` }) });
+        const took = Date.now() - started;
+        // Its cache may still hold the entries: the purge must not answer success.
+        assert.equal(res.statusCode, 500);
+        assert.match((await res.body.json() as { error: string }).error, /^data-plane replica 1: no answer within 5000 ms$/);
+        assert.ok(took >= 4_900 && took < 10_000, `purge took ${took} ms`);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(async () => (await status()).aggregate.processes === 2, 'the replica answering again');
   });
 
   test('a replica killed with SIGKILL: every status meanwhile answers 200 without it, then counts the new one', { timeout: 30_000 }, async () => {

@@ -17,6 +17,14 @@ import { withReusePort } from './listeners.ts';
 import { ReplicaHandle } from './replica-handle.ts';
 import { dataPlaneStatus } from './admin-status.ts';
 
+/**
+ * How long a reload or purge waits for each replica: a stuck one (a blocked event loop) must not
+ * hang the operator's command. A reload may import in-process apps, so its bound is generous; a
+ * replica past it is reported as not having answered (it may still apply the reload later).
+ */
+export const RELOAD_ASK_TIMEOUT_MS = 60_000;
+export const PURGE_ASK_TIMEOUT_MS = 5_000;
+
 export async function runPrimary(configFile: string, config: ResolvedConfig, log: Log): Promise<number> {
   await startPrimary(configFile, config, log);
   return new Promise<number>(() => {}); // runs until a signal
@@ -63,7 +71,7 @@ export async function startPrimary(configFile: string, config: ResolvedConfig, l
     await stack.reload(withReusePort(next));
     follow();
     broadcastSockets(before);
-    const processes = await Promise.all(replicas.map(async (r) => ({ pid: r.status().pid, slot: r.slot, error: (await r.ask({ type: 'reload' })).error })));
+    const processes = await Promise.all(replicas.map(async (r) => ({ pid: r.status().pid, slot: r.slot, error: (await r.ask({ type: 'reload' }, RELOAD_ASK_TIMEOUT_MS)).error })));
     for (const p of processes) {
       if (p.error !== null) log('error', 'data-plane replica kept its previous config', { slot: p.slot, pid: p.pid, err: p.error });
     }
@@ -120,7 +128,7 @@ export async function startPrimary(configFile: string, config: ResolvedConfig, l
       const serving = replicas.filter((r) => r.status().state === 'ready');
       const [own, others] = await Promise.all([
         stack.purgeCache(what),
-        Promise.all(serving.map(async (r) => ({ slot: r.slot, ...(await r.ask({ type: 'purge', what })) }))),
+        Promise.all(serving.map(async (r) => ({ slot: r.slot, ...(await r.ask({ type: 'purge', what }, PURGE_ASK_TIMEOUT_MS)) }))),
       ]);
       const failed = others.find((a) => a.error !== null);
       if (failed !== undefined) throw new Error(`data-plane replica ${failed.slot}: ${failed.error}`);
