@@ -91,6 +91,9 @@ test('portico up serves the shop through edge → routing → proxy → app work
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /^app shop: 2 ready of 2 worker\(s\)$/m);
     for (const pid of pids) assert.match(table.stdout, new RegExp(`^ +\\d +1 +${pid} +ready +`, 'm'));
+    // Then the pools' servers as this one process counts them.
+    assert.match(table.stdout, /^pool app:shop: 0 queued, 0 retried$/m);
+    assert.match(table.stdout, /^ {2}unix:\S+: up, \d+ requests, 0 failures, 0 in flight, 0 ejections$/m);
 
     assert.match(stdout, /127\.0\.0\.1 to: unix:.*: GET \/api\/products HTTP\/1\.1 200/);
 

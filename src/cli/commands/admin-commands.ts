@@ -20,17 +20,19 @@ interface TotalsBody {
 }
 
 /**
- * `processes` > 1 (src/dataplane): the pool, cache and WebSocket counters summed over the data-plane
- * processes, with how many they cover and what each process served. Empty for one process.
+ * The pool, cache and WebSocket counters. With `processes` > 1 (src/dataplane) they are summed over
+ * the data-plane processes, headed by how many they cover and what each process served.
  */
 export function formatTotals(body: unknown): string {
   const s = (typeof body === 'object' && body !== null ? body : {}) as TotalsBody;
-  if (s.aggregate === undefined) return '';
   const health = (v: { healthy?: boolean; draining?: boolean }) => (v.draining === true ? 'draining' : v.healthy === false ? 'down' : 'up');
-  const lines = ['', `totals over ${s.aggregate.processes ?? '?'} of ${s.aggregate.of ?? '?'} data-plane processes:`];
-  for (const p of s.dataPlane ?? []) {
-    const what = p.counted === true ? `${p.counters?.requests ?? 0} pool requests` : `not counted (${p.error ?? 'no answer'})`;
-    lines.push(`  ${p.role ?? '?'} ${p.slot ?? '?'} (pid ${p.pid ?? '-'}): ${what}`);
+  const lines = [''];
+  if (s.aggregate !== undefined) {
+    lines.push(`totals over ${s.aggregate.processes ?? '?'} of ${s.aggregate.of ?? '?'} data-plane processes:`);
+    for (const p of s.dataPlane ?? []) {
+      const what = p.counted === true ? `${p.counters?.requests ?? 0} pool requests` : `not counted (${p.error ?? 'no answer'})`;
+      lines.push(`  ${p.role ?? '?'} ${p.slot ?? '?'} (pid ${p.pid ?? '-'}): ${what}`);
+    }
   }
   for (const [name, pool] of Object.entries(s.pools ?? {})) {
     lines.push(`pool ${name}: ${pool.queue?.depth ?? 0} queued, ${pool.retries?.retried ?? 0} retried`);
@@ -44,7 +46,7 @@ export function formatTotals(body: unknown): string {
   }
   const ws = s.websockets;
   if (ws !== undefined) lines.push(`websockets: ${ws.active ?? 0} active, ${ws.total ?? 0} total, ${ws.failed ?? 0} failed`);
-  return lines.join('\n') + '\n';
+  return lines.length === 1 ? '' : lines.join('\n') + '\n';
 }
 
 /** `portico pool drain|undrain <pool> <server>`: 0 on success, 1 when refused, 2 on bad arguments. */
