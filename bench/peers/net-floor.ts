@@ -27,7 +27,12 @@ class Upstream {
     const onread = { buffer: READ, callback: (n: number, buf: Uint8Array): boolean => { this.onData((buf as Buffer).subarray(0, n)); return true; } };
     this.socket = net.connect({ host: origin.hostname, port: Number(origin.port), noDelay: true, onread });
     this.socket.on('error', () => {});
-    this.socket.on('close', () => this.client?.destroy());
+    // Closed by the origin: never handed out again, and a client waiting on it learns at once.
+    this.socket.on('close', () => {
+      const i = idle.indexOf(this);
+      if (i !== -1) idle.splice(i, 1);
+      this.client?.destroy();
+    });
   }
 
   send(client: net.Socket, method: string, head: string): void {
